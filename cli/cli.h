@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* cli.h - what every p2pdma subcommand gets from the dispatcher */
+#ifndef P2PDMA_CLI_H
+#define P2PDMA_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include <p2pdma/p2pdma.h>
+
+#define CLI_MAX_NOTES 16
+
+/*
+ * The dispatcher (p2pdma.c) parses the global options, loads the topology,
+ * builds and applies the policy and the what-ifs, then calls one cmd_*().
+ * A command parses its own options (getopt_long, optind already reset to
+ * 1 on its own argv whose argv[0] is the command name) and returns the
+ * process exit status: 0 success, 1 a verdict the user asked about is
+ * negative where that matters (documented per command), 2 usage or input
+ * error (after cli_error()).
+ */
+struct cli {
+	const char *prog;
+	struct p2pdma_ctx *ctx;
+	struct p2pdma_topo *topo;
+	struct p2pdma_policy *pol;
+	bool json;			/* --json given globally or to the command */
+	unsigned long long seed;	/* --seed: find_many tie break */
+	bool seed_set;
+	FILE *out;
+	/* Assumptions made while building the policy, shown with results:
+	 * "CPU unknown: assumed no AMD Zen rule", "ACS unknown on ...". */
+	const char *notes[CLI_MAX_NOTES];
+	unsigned int nnotes;
+};
+
+/* "p2pdma: <message>" on stderr. Returns 2, the usage/input exit status. */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Look up a BDF argument or fail with a clear message (NULL). */
+struct p2pdma_dev *cli_find_dev(struct cli *cli, const char *bdf);
+/* Print @root as indented JSON on cli->out and drop the reference. */
+int cli_print_json(struct cli *cli, json_t *root);
+/* The notes as a JSON array (new reference). */
+json_t *cli_notes_json(const struct cli *cli);
+/* Print the notes as "note: ..." lines (text mode). */
+void cli_print_notes(const struct cli *cli);
+
+int cmd_tree(struct cli *cli, int argc, char **argv);
+int cmd_export(struct cli *cli, int argc, char **argv);
+int cmd_check(struct cli *cli, int argc, char **argv);
+int cmd_matrix(struct cli *cli, int argc, char **argv);
+int cmd_providers(struct cli *cli, int argc, char **argv);
+int cmd_fix(struct cli *cli, int argc, char **argv);
+
+#endif

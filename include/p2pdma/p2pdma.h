@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* p2pdma/p2pdma.h - umbrella header of libp2pdma */
+#ifndef P2PDMA_P2PDMA_H
+#define P2PDMA_P2PDMA_H
+
+#include <p2pdma/context.h>
+#include <p2pdma/topo.h>
+#include <p2pdma/policy.h>
+#include <p2pdma/route.h>
+
+#endif

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* context.c - library context: the error line, the log callback, parameters */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "context-private.h"
+#include "topo-private.h"
+
+P2PDMA_EXPORT int p2pdma_ctx_create(struct p2pdma_ctx **out)
+{
+	struct p2pdma_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->log_max = P2PDMA_LOG_WARNING;
+	*out = ctx;
+	return 0;
+}
+
+P2PDMA_EXPORT void p2pdma_ctx_destroy(struct p2pdma_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	free(ctx->param_pci_ids);
+	free(ctx->param_names);
+	free(ctx);
+}
+
+P2PDMA_EXPORT void p2pdma_ctx_set_log(struct p2pdma_ctx *ctx, p2pdma_log_fn fn,
+				      void *data, int max_level)
+{
+	ctx->log_fn = fn;
+	ctx->log_data = data;
+	ctx->log_max = max_level;
+}
+
+P2PDMA_EXPORT const char *p2pdma_ctx_error(const struct p2pdma_ctx *ctx)
+{
+	return ctx->error;
+}
+
+static char **param_slot(struct p2pdma_ctx *ctx, const char *name)
+{
+	if (!strcmp(name, "pci.ids"))
+		return &ctx->param_pci_ids;
+	if (!strcmp(name, "names"))
+		return &ctx->param_names;
+	return NULL;
+}
+
+P2PDMA_EXPORT int p2pdma_ctx_set_param(struct p2pdma_ctx *ctx, const char *name,
+				       const char *value)
+{
+	char **slot = param_slot(ctx, name);
+	char *copy;
+
+	if (!slot)
+		return p2pdma_err(ctx, -EINVAL, "unknown parameter '%s'", name);
+	copy = value ? p2pdma_strdup(value) : NULL;
+	if (value && !copy)
+		return -ENOMEM;
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+P2PDMA_EXPORT const char *p2pdma_ctx_get_param(const struct p2pdma_ctx *ctx,
+					       const char *name)
+{
+	char **slot = param_slot((struct p2pdma_ctx *)ctx, name);
+
+	return slot ? *slot : NULL;
+}
+
+P2PDMA_EXPORT const char *p2pdma_version(void)
+{
+	return "0.1.0";
+}
+
+int p2pdma_err(struct p2pdma_ctx *ctx, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!ctx)
+		return err;
+	va_start(ap, fmt);
+	vsnprintf(ctx->error, sizeof(ctx->error), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+void p2pdma_clear_err(struct p2pdma_ctx *ctx)
+{
+	if (ctx)
+		ctx->error[0] = '\0';
+}
+
+void p2pdma_log(struct p2pdma_ctx *ctx, int level, const char *fmt, ...)
+{
+	char line[P2PDMA_ERRLEN];
+	va_list ap;
+
+	if (!ctx || !ctx->log_fn || level > ctx->log_max)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	ctx->log_fn(ctx->log_data, level, line);
+}
+
+char *p2pdma_strdup(const char *s)
+{
+	size_t n;
+	char *d;
+
+	if (!s)
+		return NULL;
+	n = strlen(s) + 1;
+	d = malloc(n);
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
