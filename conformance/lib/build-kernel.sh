@@ -48,7 +48,7 @@ while IFS= read -r line; do
 done < "$frag"
 grep -q '^CONFIG_PCI_P2PDMA=y' "$src/.config" || { echo "build-kernel: CONFIG_PCI_P2PDMA=y did NOT stick" >&2; bad=1; }
 [ "$bad" = 0 ] || { echo "build-kernel: config verification failed; see $src/.config" >&2; exit 1; }
-mk bzImage || { echo "build-kernel: kernel build failed:" >&2; grep -B2 -A8 -m5 'error' "$log" >&2 || tail -40 "$log" >&2; exit 1; }
+mk bzImage || { echo "build-kernel: kernel build failed:" >&2; grep -B2 -A8 -m5 'error:' "$log" >&2 || tail -40 "$log" >&2; exit 1; }
 mkdir -p "$out"
 cp "$src/arch/x86/boot/bzImage" "$out/bzImage"
 cp "$src/.config" "$out/config"

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# libp2pdma kernel conformance harness (issue #4).
+#
+# Boots an instrumented Linux 6.12 in QEMU (TCG) on emulated PCIe topologies,
+# records the kernel's own calc_map_type_and_dist() verdicts for every ordered
+# pair of endpoints, and compares them with (a) the committed goldens under
+# tests/fixtures/kernel/ and (b) our p2pdma tool's predictions.
+#
+# Usage: bash conformance/run.sh [--update] [--only REGEX] [--jobs N] [--keep]
+#   --update     regenerate tests/fixtures/kernel/<scenario>/ (and the doc table)
+#   --only RE    run only scenarios whose name matches the extended regex RE
+#   --jobs N     parallel QEMU boots (default 2)
+#   --keep       keep the temporary work directory
+# Env: P2PDMA_BIN (default ./build/cli/p2pdma), P2PDMA_KCACHE, KSRC_TARBALL,
+#      CONFORMANCE_BOOT_TIMEOUT (seconds per boot, default 180).
+# Ends with "conformance: N passed, N failed, N skipped" (scenario level).
+set -euo pipefail
+export LC_ALL=C
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+update=0 only='' jobs=${CONFORMANCE_JOBS:-2} keep=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --update) update=1; shift ;;
+        --only) only=$2; shift 2 ;;
+        --jobs) jobs=$2; shift 2 ;;
+        --keep) keep=1; shift ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+t0=$(date +%s)
+
+# ---- a. packages ------------------------------------------------------------
+need_pkgs=()
+chk() { command -v "$1" >/dev/null 2>&1 || need_pkgs+=("$2"); }
+chk qemu-system-x86_64 qemu-system-x86
+chk lspci pciutils
+chk python3 python3
+chk gcc gcc
+chk make make
+chk bc bc
+chk flex flex
+chk bison bison
+chk cpio cpio
+chk xz xz-utils
+chk ccache ccache
+chk perl perl
+[ -x /bin/busybox ] || need_pkgs+=(busybox-static)
+[ -r "${KSRC_TARBALL:-/usr/src/linux-source-6.12.tar.xz}" ] || need_pkgs+=(linux-source-6.12)
+[ -e /usr/include/libelf.h ] || need_pkgs+=(libelf-dev)
+[ -e /usr/include/openssl/ssl.h ] || need_pkgs+=(libssl-dev)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+    echo "conformance: installing ${need_pkgs[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    sudo_=(); [ "$(id -u)" = 0 ] || sudo_=(sudo)
+    "${sudo_[@]}" apt-get install -y -q "${need_pkgs[@]}" >/dev/null 2>&1 || {
+        "${sudo_[@]}" apt-get update -q >/dev/null
+        "${sudo_[@]}" apt-get install -y -q "${need_pkgs[@]}"; }
+fi
+
+# ---- b./c. kernel (cached) --------------------------------------------------
+tk=$(date +%s)
+kernel=$(bash "$here/lib/build-kernel.sh")
+echo "conformance: kernel $kernel ($(( $(date +%s) - tk )) s)"
+
+# ---- d. initramfs -------------------------------------------------------------
+work=$(mktemp -d "${TMPDIR:-/tmp}/p2pdma-conformance.XXXXXX")
+cleanup() { if [ "$keep" = 1 ]; then echo "conformance: work dir kept: $work"; else rm -rf "$work"; fi; }
+trap cleanup EXIT
+p2pdma_bin=${P2PDMA_BIN:-$repo/build/cli/p2pdma}
+case "$p2pdma_bin" in /*) ;; *) p2pdma_bin=$repo/$p2pdma_bin ;; esac
+if [ -x "$p2pdma_bin" ]; then
+    echo "conformance: our tool: $p2pdma_bin (also run inside the guest)"
+    bash "$here/lib/mkinitramfs.sh" "$work/initrd.gz" "$p2pdma_bin"
+else
+    echo "conformance: SKIP our-tool comparison: $p2pdma_bin not found (build the project with meson first)"
+    p2pdma_bin=''
+    bash "$here/lib/mkinitramfs.sh" "$work/initrd.gz"
+fi
+
+# ---- e. scenario matrix ---------------------------------------------------------
+mapfile -t lines < <(grep -v '^\s*#' "$here/scenarios.list" | grep -v '^\s*$')
+sel=()
+for l in "${lines[@]}"; do
+    name=$(awk '{print $1}' <<<"$l")
+    if [ -z "$only" ] || [[ $name =~ $only ]]; then sel+=("$l"); fi
+done
+[ ${#sel[@]} -gt 0 ] || { echo "conformance: no scenario selected" >&2; exit 2; }
+echo "conformance: booting ${#sel[@]} scenarios, $jobs at a time"
+mkdir -p "$work/raw" "$work/gold" "$work/results"
+tb=$(date +%s)
+boot_one() { # line
+    local name topo cpu iommu extra
+    read -r name topo cpu iommu extra <<<"$1"
+    if bash "$here/lib/boot-one.sh" "$name" "$topo" "$cpu" "$iommu" "$extra" \
+            "$work/raw/$name" "$kernel" "$work/initrd.gz" 2> "$work/raw/$name.err"; then
+        echo "  booted $name ($(cat "$work/raw/$name/boot-seconds" | cut -c1-5) s)"
+    else
+        echo "  BOOT FAILED $name: $(tail -3 "$work/raw/$name.err" | tr '\n' ' ')"
+    fi
+}
+export -f boot_one
+export here work kernel
+printf '%s\n' "${sel[@]}" | xargs -d '\n' -P "$jobs" -I{} bash -c 'boot_one "$1"' _ {}
+boot_s=$(( $(date +%s) - tb ))
+echo "conformance: boots took $boot_s s"
+
+# ---- f./g. goldens + comparisons ------------------------------------------------
+py=(python3 "$here/lib/conformance.py")
+golden_root=$repo/tests/fixtures/kernel
+passed=0 failed=0 skipped=0
+pairs_total=0 pairs_fail=0
+failed_names=()
+for l in "${sel[@]}"; do
+    read -r name topo cpu iommu extra <<<"$l"
+    raw=$work/raw/$name
+    if [ ! -s "$raw/out/verdicts.txt" ]; then
+        echo "FAIL $name: no kernel capture"; failed=$((failed + 1)); failed_names+=("$name"); continue
+    fi
+    gold=$work/gold/$name
+    if ! "${py[@]}" normalize "$raw" "$gold" "$name" "$topo" "$cpu" "$iommu" "$extra"; then
+        echo "FAIL $name: could not normalize capture"; failed=$((failed + 1)); failed_names+=("$name"); continue
+    fi
+    ok=1
+    if [ "$update" = 1 ]; then
+        rm -rf "${golden_root:?}/$name"; mkdir -p "$golden_root"
+        cp -r "$gold" "$golden_root/$name"
+    elif [ ! -f "$golden_root/$name/kernel.json" ]; then
+        echo "FAIL $name: no committed golden in tests/fixtures/kernel/$name (run: bash conformance/run.sh --update)"
+        ok=0
+    elif ! "${py[@]}" diff-kernel "$golden_root/$name" "$gold"; then
+        echo "FAIL $name: kernel verdicts differ from the committed golden"
+        ok=0
+    fi
+    [ -f "$raw/out/guest-matrix.json" ] && cp "$raw/out/guest-matrix.json" "$gold/guest-matrix.json"
+    [ -f "$raw/out/guest-matrix.err" ] && cp "$raw/out/guest-matrix.err" "$gold/guest-matrix.err"
+    trc=0
+    "${py[@]}" tool "$gold" "$p2pdma_bin" "$work/results/$name.json" > "$work/results/$name.log" || trc=$?
+    np=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pairs"])' "$work/results/$name.json")
+    nf=$(grep -c '^FAIL' "$work/results/$name.log" || true)
+    pairs_total=$((pairs_total + np)); pairs_fail=$((pairs_fail + nf))
+    if [ "$trc" != 0 ]; then
+        ok=0
+        echo "FAIL $name: our tool disagrees with the kernel on $nf pair checks:"
+        head -20 "$work/results/$name.log" | sed 's/^/    /'
+    fi
+    sk=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("; ".join(r["skipped"]) if r["host"] is None else "")' "$work/results/$name.json")
+    if [ "$ok" = 0 ]; then
+        failed=$((failed + 1)); failed_names+=("$name")
+    elif [ -n "$sk" ]; then
+        skipped=$((skipped + 1)); echo "SKIP $name (kernel verdicts OK; tool: $sk)"
+    else
+        passed=$((passed + 1)); echo "PASS $name"
+    fi
+done
+[ -n "$p2pdma_bin" ] || true
+nsel=${#sel[@]}
+for l in "${sel[@]}"; do :; done
+
+# ---- h. doc table ----------------------------------------------------------------
+if [ -z "$only" ]; then
+    "${py[@]}" table "$work/results" "$repo/doc/conformance.md"
+    total_s=$(( $(date +%s) - t0 ))
+    python3 - "$repo/doc/conformance.md" "$nsel" "$boot_s" "$total_s" "$jobs" <<'PYEOF'
+import sys, re
+doc, n, boot, total, jobs = sys.argv[1:]
+t = open(doc).read()
+b, e = "<!-- conformance-timing:begin -->", "<!-- conformance-timing:end -->"
+line = ("Last full run: %s scenarios (boots) in %s s of QEMU time with %s parallel boots; "
+        "whole run.sh %s s (kernel cached)." % (n, boot, jobs, total))
+if b in t and e in t:
+    pre, rest = t.split(b, 1); _, post = rest.split(e, 1)
+    open(doc, "w").write(pre + b + "\n" + line + "\n" + e + post)
+PYEOF
+fi
+echo "conformance: $pairs_total ordered pairs evaluated by the kernel, $pairs_fail tool disagreements (pair-level)"
+[ ${#failed_names[@]} -eq 0 ] || echo "conformance: failed scenarios: ${failed_names[*]}"
+echo "conformance: total $(( $(date +%s) - t0 )) s; counts below are scenario-level"
+echo "conformance: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]
