@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* fixtures.h - helpers shared by the unit tests */
+#ifndef P2PDMA_TEST_FIXTURES_H
+#define P2PDMA_TEST_FIXTURES_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <p2pdma/p2pdma.h>
+#include "topo-private.h"
+
+/* "$P2PDMA_SRCDIR/tests/fixtures/<rel>" in a static buffer. */
+const char *fixture_path(const char *rel);
+/* A fresh context that logs nothing. */
+struct p2pdma_ctx *fixture_ctx(void);
+/* Load JSON text or fail the test with the library's message. */
+struct p2pdma_topo *fixture_json(struct p2pdma_ctx *ctx, const char *json);
+/* A temporary directory (removed by fixture_rmtree). */
+char *fixture_tmpdir(void);
+void fixture_rmtree(const char *dir);
+/* Assert that p2pdma_topo_check() passes, printing the violation if not. */
+void fixture_assert_invariants(const struct p2pdma_topo *topo);
+
+/*
+ * Build a topology programmatically (p2pdma_topo_alloc + add_dev) and
+ * finalize it; the helpers below fill the fields the model needs.
+ */
+struct p2pdma_dev *fixture_bridge(struct p2pdma_topo *t, uint32_t dom,
+				  uint8_t bus, uint8_t dev, uint8_t fn,
+				  int pcie_type, uint8_t sec, uint8_t sub);
+struct p2pdma_dev *fixture_endpoint(struct p2pdma_topo *t, uint32_t dom,
+				    uint8_t bus, uint8_t dev, uint8_t fn,
+				    int pcie_type);
+void fixture_acs(struct p2pdma_dev *d, uint16_t cap, uint16_t ctrl);
+
+#endif

@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* test-topo.c - the model core: hierarchy derivation and the invariant checker */
+#include <errno.h>
+#include <string.h>
+
+#include "fixtures.h"
+
+/*
+ *  pci0000:00
+ *   00:00.0 host bridge (hostdev)
+ *   00:01.0 root port [01-03]
+ *     01:00.0 switch upstream [02-03]
+ *       02:00.0 downstream [03-03]
+ *         03:00.0 endpoint PF (SR-IOV: 2 VFs at 03:00.2, 03:00.3)
+ *         03:00.1 endpoint
+ *   00:02.0 RCiEP
+ *  pci0000:40 (second root bus, first function is a plain endpoint at 40:01.0)
+ */
+static struct p2pdma_topo *build(struct p2pdma_ctx *ctx)
+{
+	struct p2pdma_topo *t = p2pdma_topo_alloc(ctx, P2PDMA_SRC_SYNTH, "t");
+	struct p2pdma_dev *d;
+
+	assert_non_null(t);
+	d = fixture_endpoint(t, 0, 0, 0, 0, P2PDMA_PCIE_NONE);
+	d->class_code = 0x060000;
+	fixture_bridge(t, 0, 0, 1, 0, P2PDMA_PCIE_ROOT_PORT, 1, 3);
+	fixture_bridge(t, 0, 1, 0, 0, P2PDMA_PCIE_UPSTREAM, 2, 3);
+	fixture_bridge(t, 0, 2, 0, 0, P2PDMA_PCIE_DOWNSTREAM, 3, 3);
+	d = fixture_endpoint(t, 0, 3, 0, 0, P2PDMA_PCIE_ENDPOINT);
+	d->multifunction = true;
+	d->has_sriov = true;
+	d->sriov_total = 4;
+	d->sriov_num = 2;
+	d->sriov_offset = 2;
+	d->sriov_stride = 1;
+	d->sriov_vf_device = 0x2331;
+	fixture_endpoint(t, 0, 3, 0, 1, P2PDMA_PCIE_ENDPOINT);
+	d = fixture_endpoint(t, 0, 3, 0, 2, P2PDMA_PCIE_ENDPOINT);
+	d->vendor = d->device = 0xffff;	/* as a VF's config space reads */
+	fixture_endpoint(t, 0, 3, 0, 3, P2PDMA_PCIE_ENDPOINT);
+	fixture_endpoint(t, 0, 0, 2, 0, P2PDMA_PCIE_RC_ENDPOINT);
+	fixture_endpoint(t, 0, 0x40, 1, 0, P2PDMA_PCIE_ENDPOINT);
+	return t;
+}
+
+static void test_hierarchy(void **state)
+{
+	struct p2pdma_ctx *ctx = fixture_ctx();
+	struct p2pdma_topo *t = build(ctx);
+	struct p2pdma_dev *rp, *up, *dn, *pf, *vf, *vf2, *rciep, *other;
+	struct p2pdma_host_bridge_info hi;
+
+	(void)state;
+	assert_int_equal(p2pdma_topo_finalize(t, "t"), 0);
+	rp = p2pdma_topo_find(t, "0000:00:01.0");
+	up = p2pdma_topo_find(t, "01:00.0");
+	dn = p2pdma_topo_find(t, "0000:02:00.0");
+	pf = p2pdma_topo_find(t, "0000:03:00.0");
+	vf = p2pdma_topo_find(t, "0000:03:00.2");
+	vf2 = p2pdma_topo_find(t, "0000:03:00.3");
+	rciep = p2pdma_topo_find(t, "0000:00:02.0");
+	other = p2pdma_topo_find(t, "0000:40:01.0");
+	assert_non_null(rp);
+	assert_non_null(vf2);
+	assert_null(p2pdma_topo_find(t, "0000:03:00.4"));
+	assert_null(p2pdma_topo_find(t, "garbage"));
+
+	/* spec 2.1: root ports and RCiEPs have no upstream bridge */
+	assert_null(rp->upstream);
+	assert_null(rciep->upstream);
+	assert_ptr_equal(up->upstream, rp);
+	assert_ptr_equal(dn->upstream, up);
+	assert_ptr_equal(pf->upstream, dn);
+	/* spec 2.1 / Appendix B.8: VF upstream = PF upstream */
+	assert_true(vf->is_vf);
+	assert_ptr_equal(vf->physfn, pf);
+	assert_ptr_equal(vf->upstream, dn);
+	assert_int_equal(vf->vendor, pf->vendor);
+	assert_int_equal(vf->device, 0x2331);
+	assert_false(p2pdma_topo_find(t, "0000:03:00.1")->is_vf);
+	assert_int_equal(pf->depth, 3);
+
+	/* two root buses, two host bridges */
+	assert_int_equal(p2pdma_topo_num_host_bridges(t), 2);
+	assert_ptr_equal(pf->hb, rp->hb);
+	assert_ptr_not_equal(other->hb, rp->hb);
+	p2pdma_host_bridge_get_info(rp->hb, &hi);
+	assert_string_equal(hi.name, "pci0000:00");
+	assert_int_equal(hi.bus_end, 3);
+	/* spec 2.1: host device = first function if 00.0 or a Root Port */
+	assert_ptr_equal(hi.hostdev, p2pdma_topo_find(t, "0000:00:00.0"));
+	p2pdma_host_bridge_get_info(other->hb, &hi);
+	assert_null(hi.hostdev);
+
+	fixture_assert_invariants(t);
+	p2pdma_topo_destroy(t);
+	p2pdma_ctx_destroy(ctx);
+}
+
+/* A root bus whose first function is a Root Port at 00:1c.0 qualifies. */
+static void test_hostdev_root_port(void **state)
+{
+	struct p2pdma_ctx *ctx = fixture_ctx();
+	struct p2pdma_topo *t = p2pdma_topo_alloc(ctx, P2PDMA_SRC_SYNTH, "t");
+	struct p2pdma_host_bridge_info hi;
+
+	(void)state;
+	fixture_bridge(t, 0, 0, 0x1c, 0, P2PDMA_PCIE_ROOT_PORT, 1, 1);
+	fixture_endpoint(t, 0, 0, 0x1f, 0, P2PDMA_PCIE_NONE);
+	fixture_endpoint(t, 0, 1, 0, 0, P2PDMA_PCIE_ENDPOINT);
+	assert_int_equal(p2pdma_topo_finalize(t, "t"), 0);
+	p2pdma_host_bridge_get_info(p2pdma_topo_host_bridge(t, 0), &hi);
+	assert_non_null(hi.hostdev);
+	assert_string_equal(p2pdma_dev_name(hi.hostdev), "0000:00:1c.0");
+	p2pdma_topo_destroy(t);
+	p2pdma_ctx_destroy(ctx);
+}
+
+static void expect_invalid(struct p2pdma_ctx *ctx, struct p2pdma_topo *t,
+			   const char *substring)
+{
+	assert_int_equal(p2pdma_topo_finalize(t, "bad.json"), -EINVAL);
+	if (!strstr(p2pdma_ctx_error(ctx), substring))
+		print_error("message '%s' lacks '%s'\n", p2pdma_ctx_error(ctx),
+			    substring);
+	assert_non_null(strstr(p2pdma_ctx_error(ctx), substring));
+	assert_non_null(strstr(p2pdma_ctx_error(ctx), "bad.json"));
+	p2pdma_topo_destroy(t);
+}
+
+static void test_invariants(void **state)
+{
+	struct p2pdma_ctx *ctx = fixture_ctx();
+	struct p2pdma_topo *t;
+	struct p2pdma_dev *d;
+
+	(void)state;
+	/* duplicate */
+	t = p2pdma_topo_alloc(ctx, P2PDMA_SRC_JSON, "t");
+	fixture_endpoint(t, 0, 0, 1, 0, P2PDMA_PCIE_ENDPOINT);
+	fixture_endpoint(t, 0, 0, 1, 0, P2PDMA_PCIE_ENDPOINT);
+	expect_invalid(ctx, t, "duplicate function 0000:00:01.0");
+
+	/* cycle: 01:00.0 -> bus 2, 02:00.0 -> bus 1 */
+	t = p2pdma_topo_alloc(ctx, P2PDMA_SRC_JSON, "t");
+	fixture_bridge(t, 0, 1, 0, 0, P2PDMA_PCIE_DOWNSTREAM, 2, 2);
+	fixture_bridge(t, 0, 2, 0, 0, P2PDMA_PCIE_DOWNSTREAM, 1, 1);
+	expect_invalid(ctx, t, "cycle");
+
+	/* two bridges claim bus 1 */
+	t = p2pdma_topo_alloc(ctx, P2PDMA_SRC_JSON, "t");
+	fixture_bridge(t, 0, 0, 1, 0, P2PDMA_PCIE_ROOT_PORT, 1, 1);
+	fixture_bridge(t, 0, 0, 2, 0, P2PDMA_PCIE_ROOT_PORT, 1, 2);
+	expect_invalid(ctx, t, "both claim secondary bus 01");
+
+	/* overlapping sibling ranges */
+	t = p2pdma_topo_alloc(ctx, P2PDMA_SRC_JSON, "t");
+	fixture_bridge(t, 0, 0, 1, 0, P2PDMA_PCIE_ROOT_PORT, 1, 4);
+	fixture_bridge(t, 0, 0, 2, 0, P2PDMA_PCIE_ROOT_PORT, 3, 5);
+	expect_invalid(ctx, t, "overlapping bus ranges");
+
+	/* child range outside parent */
+	t = p2pdma_topo_alloc(ctx, P2PDMA_SRC_JSON, "t");
+	fixture_bridge(t, 0, 0, 1, 0, P2PDMA_PCIE_ROOT_PORT, 1, 2);
+	fixture_bridge(t, 0, 1, 0, 0, P2PDMA_PCIE_UPSTREAM, 2, 7);
+	expect_invalid(ctx, t, "is not inside");
+
+	/* device on a bus inside a range with no bridge for it */
+	t = p2pdma_topo_alloc(ctx, P2PDMA_SRC_JSON, "t");
+	fixture_bridge(t, 0, 0, 1, 0, P2PDMA_PCIE_ROOT_PORT, 1, 4);
+	fixture_endpoint(t, 0, 3, 0, 0, P2PDMA_PCIE_ENDPOINT);
+	expect_invalid(ctx, t, "no bridge below it");
+
+	/* BAR outside the bridge windows: fatal for a description file */
+	t = p2pdma_topo_alloc(ctx, P2PDMA_SRC_JSON, "t");
+	d = fixture_bridge(t, 0, 0, 1, 0, P2PDMA_PCIE_ROOT_PORT, 1, 1);
+	d->win[P2PDMA_WIN_MEM] = (struct p2pdma_window){ 0xf0000000, 0xf0ffffff, true };
+	d = fixture_endpoint(t, 0, 1, 0, 0, P2PDMA_PCIE_ENDPOINT);
+	d->bars[0] = (struct p2pdma_bar){ 0xf1000000, 0xf1000000, 0x1000, P2PDMA_BAR_MEM };
+	expect_invalid(ctx, t, "BAR 0");
+
+	/* ... but only logged for hardware, which is the truth */
+	t = p2pdma_topo_alloc(ctx, P2PDMA_SRC_DUMP, "t");
+	d = fixture_bridge(t, 0, 0, 1, 0, P2PDMA_PCIE_ROOT_PORT, 1, 1);
+	d->win[P2PDMA_WIN_MEM] = (struct p2pdma_window){ 0xf0000000, 0xf0ffffff, true };
+	d = fixture_endpoint(t, 0, 1, 0, 0, P2PDMA_PCIE_ENDPOINT);
+	d->bars[0] = (struct p2pdma_bar){ 0xf1000000, 0xf1000000, 0x1000, P2PDMA_BAR_MEM };
+	assert_int_equal(p2pdma_topo_finalize(t, "t"), 0);
+	p2pdma_topo_destroy(t);
+
+	/* a prefetchable BAR may sit in the non-prefetchable window */
+	t = p2pdma_topo_alloc(ctx, P2PDMA_SRC_JSON, "t");
+	d = fixture_bridge(t, 0, 0, 1, 0, P2PDMA_PCIE_ROOT_PORT, 1, 1);
+	d->win[P2PDMA_WIN_MEM] = (struct p2pdma_window){ 0xf0000000, 0xf0ffffff, true };
+	d = fixture_endpoint(t, 0, 1, 0, 0, P2PDMA_PCIE_ENDPOINT);
+	d->bars[2] = (struct p2pdma_bar){ 0xf0100000, 0xf0100000, 0x100000,
+		P2PDMA_BAR_MEM | P2PDMA_BAR_PREFETCH };
+	assert_int_equal(p2pdma_topo_finalize(t, "t"), 0);
+	p2pdma_topo_destroy(t);
+
+	p2pdma_ctx_destroy(ctx);
+}
+
+static void test_compare_and_info(void **state)
+{
+	struct p2pdma_ctx *ctx = fixture_ctx();
+	struct p2pdma_topo *a = build(ctx), *b = build(ctx);
+	struct p2pdma_dev_info info;
+	char diff[256];
+
+	(void)state;
+	assert_int_equal(p2pdma_topo_finalize(a, "a"), 0);
+	assert_int_equal(p2pdma_topo_finalize(b, "b"), 0);
+	assert_int_equal(p2pdma_topo_compare(a, b, P2PDMA_CMP_ALL, diff, sizeof(diff)), 0);
+	fixture_acs(p2pdma_topo_find(b, "0000:02:00.0"), 0x1f, 0x1d);
+	assert_int_equal(p2pdma_topo_compare(a, b, P2PDMA_CMP_CONFIG, diff, sizeof(diff)), 1);
+	assert_non_null(strstr(diff, "0000:02:00.0: acs_state"));
+	/* OS facts are not config */
+	assert_int_equal(p2pdma_topo_compare(a, a, P2PDMA_CMP_CONFIG, diff, sizeof(diff)), 0);
+
+	p2pdma_dev_get_info(p2pdma_topo_find(a, "0000:03:00.2"), &info, sizeof(info));
+	assert_string_equal(info.bdf, "0000:03:00.2");
+	assert_true(info.is_vf);
+	assert_string_equal(p2pdma_dev_name(info.physfn), "0000:03:00.0");
+	assert_string_equal(p2pdma_dev_name(info.upstream), "0000:02:00.0");
+	/* what-if ACS edit needs a known capability */
+	assert_int_equal(p2pdma_topo_set_acs_ctrl(p2pdma_topo_find(a, "0000:02:00.0"), 0), -ENODEV);
+	assert_int_equal(p2pdma_topo_set_acs_ctrl(p2pdma_topo_find(b, "0000:02:00.0"), 0), 0);
+	p2pdma_topo_destroy(a);
+	p2pdma_topo_destroy(b);
+	p2pdma_ctx_destroy(ctx);
+}
+
+static void test_parse_bdf(void **state)
+{
+	static const struct { const char *s; int ok; uint32_t dom; uint8_t bus, devfn; } cases[] = {
+		{ "0000:00:1f.3", 1, 0, 0, 0xfb },
+		{ "10000:e1:00.0", 1, 0x10000, 0xe1, 0 },
+		{ "3a:00.1", 1, 0, 0x3a, 1 },
+		{ "0000:00:20.0", 0, 0, 0, 0 },	/* device > 31 */
+		{ "0000:00:1f.8", 0, 0, 0, 0 },	/* fn > 7 */
+		{ "0000:100:00.0", 0, 0, 0, 0 },
+		{ "00:00.0x", 0, 0, 0, 0 },
+		{ "", 0, 0, 0, 0 },
+		{ "zz:00.0", 0, 0, 0, 0 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t dom = 0;
+		uint8_t bus = 0, devfn = 0;
+		int ret = p2pdma_parse_bdf(cases[i].s, &dom, &bus, &devfn);
+
+		assert_int_equal(ret == 0, cases[i].ok);
+		if (cases[i].ok) {
+			assert_int_equal(dom, cases[i].dom);
+			assert_int_equal(bus, cases[i].bus);
+			assert_int_equal(devfn, cases[i].devfn);
+		}
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hierarchy),
+		cmocka_unit_test(test_hostdev_root_port),
+		cmocka_unit_test(test_invariants),
+		cmocka_unit_test(test_compare_and_info),
+		cmocka_unit_test(test_parse_bdf),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
