@@ -1,0 +1,938 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* topo-libpci.c - topology sources through libpci: live sysfs, captured sysfs, lspci dumps */
+#include <ctype.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <dirent.h>
+
+/*
+ * The only file that includes libpci's header: libpci owns the pci_*
+ * namespace, the rest of the library never sees it (style.md).
+ */
+#include <pci/pci.h>
+
+#include "names-private.h"
+#include "topo-private.h"
+
+/* --- trapping libpci's fatal errors --- */
+
+/*
+ * libpci's default error handler prints and calls exit(). Ours jumps back
+ * to the libpci call site in this file, which turns the message into a
+ * negative errno on the context. The trap is per thread, and nests.
+ */
+struct lp_trap {
+	jmp_buf jb;
+	struct p2pdma_ctx *ctx;
+	struct lp_trap *prev;
+	char msg[256];
+};
+
+static _Thread_local struct lp_trap *lp_current;
+
+static void lp_trap_enter(struct lp_trap *t, struct p2pdma_ctx *ctx)
+{
+	t->ctx = ctx;
+	t->msg[0] = '\0';
+	t->prev = lp_current;
+	lp_current = t;
+}
+
+static void lp_trap_leave(struct lp_trap *t)
+{
+	lp_current = t->prev;
+}
+
+static void lp_error(char *msg, ...) PCI_PRINTF(1, 2) PCI_NONRET;
+static void lp_error(char *msg, ...)
+{
+	struct lp_trap *t = lp_current;
+	va_list ap;
+
+	/*
+	 * Every libpci call in this file runs under a trap; without one
+	 * there is nowhere to return to and libpci forbids returning.
+	 */
+	if (!t)
+		abort();
+	va_start(ap, msg);
+	vsnprintf(t->msg, sizeof(t->msg), msg, ap);
+	va_end(ap);
+	longjmp(t->jb, 1);
+}
+
+static void lp_warning(char *msg, ...) PCI_PRINTF(1, 2);
+static void lp_warning(char *msg, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, msg);
+	vsnprintf(buf, sizeof(buf), msg, ap);
+	va_end(ap);
+	if (lp_current)
+		p2pdma_log(lp_current->ctx, P2PDMA_LOG_WARNING, "libpci: %s", buf);
+}
+
+static void lp_debug(char *msg, ...) PCI_PRINTF(1, 2);
+static void lp_debug(char *msg, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, msg);
+	vsnprintf(buf, sizeof(buf), msg, ap);
+	va_end(ap);
+	if (lp_current)
+		p2pdma_log(lp_current->ctx, P2PDMA_LOG_DEBUG, "libpci: %s", buf);
+}
+
+/* pci_set_param() takes non-const strings: hand it copies. */
+static int lp_set_param(struct pci_access *a, const char *name, const char *value)
+{
+	char n[64], v[4096];
+
+	if (snprintf(n, sizeof(n), "%s", name) >= (int)sizeof(n) ||
+	    snprintf(v, sizeof(v), "%s", value) >= (int)sizeof(v))
+		return -ENAMETOOLONG;
+	return pci_set_param(a, n, v) ? -ENOENT : 0;
+}
+
+static struct pci_access *lp_alloc(void)
+{
+	struct pci_access *a = pci_alloc();
+
+	if (!a)
+		return NULL;
+	a->error = lp_error;
+	a->warning = lp_warning;
+	a->debug = lp_debug;
+	return a;
+}
+
+/* --- names --- */
+
+struct p2pdma_names {
+	struct p2pdma_ctx *ctx;
+	struct pci_access *a;
+	bool broken;		/* the database failed to parse: stop asking */
+};
+
+int p2pdma_names_open(struct p2pdma_ctx *ctx, struct p2pdma_names **out)
+{
+	const char *off = p2pdma_ctx_get_param(ctx, "names");
+	const char *ids = p2pdma_ctx_get_param(ctx, "pci.ids");
+	struct p2pdma_names *n;
+
+	*out = NULL;
+	if (off && !strcmp(off, "0"))
+		return 0;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->ctx = ctx;
+	n->a = lp_alloc();
+	if (!n->a) {
+		free(n);
+		return -ENOMEM;
+	}
+	if (ids) {
+		char *copy = p2pdma_strdup(ids);
+
+		if (!copy) {
+			p2pdma_names_close(n);
+			return -ENOMEM;
+		}
+		/* libpci frees it (to_be_freed = 1) with pci_cleanup(). */
+		pci_set_name_list_path(n->a, copy, 1);
+	}
+	/*
+	 * The ID file only, never udev's hwdb: names then depend on one
+	 * file (reproducible goldens), and libpci 3.9 leaks the udev
+	 * context it opens for hwdb, which sanitizer builds report.
+	 */
+	lp_set_param(n->a, "hwdb.disable", "1");
+	/* Never ask DNS (PCI_LOOKUP_NETWORK stays off). */
+	*out = n;
+	return 0;
+}
+
+void p2pdma_names_close(struct p2pdma_names *n)
+{
+	struct lp_trap trap;
+
+	if (!n)
+		return;
+	lp_trap_enter(&trap, n->ctx);
+	if (!setjmp(trap.jb))
+		pci_cleanup(n->a);
+	lp_trap_leave(&trap);
+	free(n);
+}
+
+/*
+ * pci_lookup_name() loads the database on first use and calls the error
+ * handler when it is malformed: trap that, and remember the database as
+ * broken rather than failing the load.
+ */
+static const char *lookup(struct p2pdma_names *n, char *buf, size_t len,
+			  int flags, int a1, int a2)
+{
+	struct lp_trap trap;
+	const char *volatile res = NULL;
+
+	if (!n || n->broken || len == 0)
+		return NULL;
+	lp_trap_enter(&trap, n->ctx);
+	if (!setjmp(trap.jb)) {
+		res = pci_lookup_name(n->a, buf, (int)len,
+				      flags | PCI_LOOKUP_NO_NUMBERS, a1, a2);
+	} else {
+		n->broken = true;
+		p2pdma_log(n->ctx, P2PDMA_LOG_WARNING,
+			   "PCI ID database unusable, names left out: %s",
+			   trap.msg);
+		res = NULL;
+	}
+	lp_trap_leave(&trap);
+	return res;
+}
+
+const char *p2pdma_names_vendor(struct p2pdma_names *n, uint16_t vendor,
+				char *buf, size_t len)
+{
+	return lookup(n, buf, len, PCI_LOOKUP_VENDOR, vendor, 0);
+}
+
+const char *p2pdma_names_device(struct p2pdma_names *n, uint16_t vendor,
+				uint16_t device, char *buf, size_t len)
+{
+	return lookup(n, buf, len, PCI_LOOKUP_DEVICE, vendor, device);
+}
+
+const char *p2pdma_names_class(struct p2pdma_names *n, uint32_t class_code,
+			       char *buf, size_t len)
+{
+	return lookup(n, buf, len, PCI_LOOKUP_CLASS, (int)(class_code >> 8), 0);
+}
+
+int p2pdma_names_fill(struct p2pdma_topo *topo)
+{
+	struct p2pdma_names *n;
+	char buf[256];
+	uint32_t i;
+	int ret;
+
+	ret = p2pdma_names_open(topo->ctx, &n);
+	if (ret || !n)
+		return ret;
+	for (i = 0; i < topo->ndevs; i++) {
+		struct p2pdma_dev *d = topo->devs[i];
+
+		if (!d->vendor_name &&
+		    p2pdma_names_vendor(n, d->vendor, buf, sizeof(buf))) {
+			d->vendor_name = p2pdma_strdup(buf);
+			if (!d->vendor_name) {
+				ret = -ENOMEM;
+				break;
+			}
+		}
+		if (!d->device_name &&
+		    p2pdma_names_device(n, d->vendor, d->device, buf, sizeof(buf))) {
+			d->device_name = p2pdma_strdup(buf);
+			if (!d->device_name) {
+				ret = -ENOMEM;
+				break;
+			}
+		}
+	}
+	p2pdma_names_close(n);
+	return ret;
+}
+
+/* --- small file helpers for what libpci does not read --- */
+
+/* Read the first line of @path into @buf without its newline. */
+static int read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	char *nl;
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, (int)len, f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	nl = strchr(buf, '\n');
+	if (nl)
+		*nl = '\0';
+	return 0;
+}
+
+static int read_u64(const char *path, uint64_t *out)
+{
+	char buf[64], *end;
+	int ret = read_line(path, buf, sizeof(buf));
+
+	if (ret)
+		return ret;
+	errno = 0;
+	*out = strtoull(buf, &end, 0);
+	if (errno || end == buf)
+		return -EINVAL;
+	return 0;
+}
+
+/* "8.0 GT/s PCIe" -> 3 (PCI_EXP_LNKSTA_CLS_8_0GB), 0 if unknown. */
+static uint8_t link_speed_code(const char *s)
+{
+	static const char *const speeds[] = {
+		"2.5 ", "5.0 ", "8.0 ", "16.0 ", "32.0 ", "64.0 ",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(speeds) / sizeof(speeds[0]); i++)
+		if (!strncmp(s, speeds[i], strlen(speeds[i])))
+			return (uint8_t)(i + 1);
+	return 0;
+}
+
+/*
+ * As non-root the config file yields 64 bytes, so the PCIe capability
+ * (and its link registers) is out of sight; the kernel also publishes the
+ * link in sysfs attributes, which everyone may read.
+ */
+static void sysfs_link(struct p2pdma_dev *dev, const char *devdir)
+{
+	char path[4096], buf[64];
+	uint64_t v;
+
+	if (dev->link.speed || dev->link.width || dev->link.max_speed ||
+	    dev->link.max_width)
+		return;
+	snprintf(path, sizeof(path), "%s/current_link_speed", devdir);
+	if (!read_line(path, buf, sizeof(buf)))
+		dev->link.speed = link_speed_code(buf);
+	snprintf(path, sizeof(path), "%s/max_link_speed", devdir);
+	if (!read_line(path, buf, sizeof(buf)))
+		dev->link.max_speed = link_speed_code(buf);
+	snprintf(path, sizeof(path), "%s/current_link_width", devdir);
+	if (!read_u64(path, &v) && v < 64)
+		dev->link.width = (uint8_t)v;
+	snprintf(path, sizeof(path), "%s/max_link_width", devdir);
+	if (!read_u64(path, &v) && v < 64)
+		dev->link.max_width = (uint8_t)v;
+}
+
+/* p2pmem/{size,available,published}: pci_p2pdma_add_resource() made them. */
+static void sysfs_p2pmem(struct p2pdma_dev *dev, const char *devdir)
+{
+	char path[4096];
+	struct stat st;
+	uint64_t v;
+
+	snprintf(path, sizeof(path), "%s/p2pmem", devdir);
+	if (stat(path, &st) || !S_ISDIR(st.st_mode))
+		return;
+	dev->p2pmem.present = true;
+	snprintf(path, sizeof(path), "%s/p2pmem/size", devdir);
+	if (!read_u64(path, &v))
+		dev->p2pmem.size = v;
+	snprintf(path, sizeof(path), "%s/p2pmem/available", devdir);
+	if (!read_u64(path, &v))
+		dev->p2pmem.available = v;
+	snprintf(path, sizeof(path), "%s/p2pmem/published", devdir);
+	if (!read_u64(path, &v))
+		dev->p2pmem.published = v != 0;
+}
+
+static char *dup_value(const char *s)
+{
+	const char *e;
+	char *r;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		e--;
+	r = malloc((size_t)(e - s) + 1);
+	if (r) {
+		memcpy(r, s, (size_t)(e - s));
+		r[e - s] = '\0';
+	}
+	return r;
+}
+
+/* /proc/cpuinfo, uname, /proc/cmdline, /sys/class/iommu: spec 1.2 and 2.7 inputs. */
+static int live_machine(struct p2pdma_machine *m)
+{
+	struct utsname u;
+	char line[1024];
+	DIR *dir;
+	FILE *f;
+
+	f = fopen("/proc/cpuinfo", "r");
+	if (f) {
+		while (fgets(line, sizeof(line), f)) {
+			char *colon = strchr(line, ':');
+
+			if (!colon)
+				continue;
+			if (!m->cpu_vendor && !strncmp(line, "vendor_id", 9))
+				m->cpu_vendor = dup_value(colon + 1);
+			else if (m->cpu_family < 0 && !strncmp(line, "cpu family", 10))
+				m->cpu_family = atoi(colon + 1);
+			else if (!m->cpu_model && !strncmp(line, "model name", 10))
+				m->cpu_model = dup_value(colon + 1);
+		}
+		fclose(f);
+	}
+	if (!uname(&u)) {
+		m->kernel = p2pdma_strdup(u.release);
+		m->arch = p2pdma_strdup(u.machine);
+		if (!m->kernel || !m->arch)
+			return -ENOMEM;
+	}
+	if (!read_line("/proc/cmdline", line, sizeof(line))) {
+		m->cmdline = p2pdma_strdup(line);
+		if (!m->cmdline)
+			return -ENOMEM;
+	}
+	dir = opendir("/sys/class/iommu");
+	if (dir) {
+		struct dirent *e;
+
+		m->iommu = 0;
+		while ((e = readdir(dir)))
+			if (e->d_name[0] != '.')
+				m->iommu = 1;
+		closedir(dir);
+	}
+	return 0;
+}
+
+/* --- lspci dump validation --- */
+
+/* libpci's dump_validate(): '#' is a hex digit, anything else literal. */
+static bool dump_match(const char *s, const char *fmt)
+{
+	for (; *fmt; fmt++, s++) {
+		if (*fmt == '#' ? !isxdigit((unsigned char)*s) : *fmt != *s)
+			return false;
+	}
+	return true;
+}
+
+static bool dump_is_header(const char *s)
+{
+	return dump_match(s, "##:##.# ") || dump_match(s, "####:##:##.# ") ||
+	       dump_match(s, "#####:##:##.# ");
+}
+
+static bool dump_is_row(const char *s)
+{
+	static const char *const pats[] = {
+		"##: ", "###: ", "####: ", "#####: ", "######: ",
+		"#######: ", "########: ",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(pats) / sizeof(pats[0]); i++)
+		if (dump_match(s, pats[i]))
+			return true;
+	return false;
+}
+
+/* Config sizes that lspci prints: -x, -x of a CardBus bridge, -xxx, -xxxx. */
+static bool dump_size_ok(unsigned int n)
+{
+	return n == 64 || n == 128 || n == 256 || n == P2PDMA_CFG_SIZE;
+}
+
+struct dump_check {
+	struct p2pdma_ctx *ctx;
+	const char *path;
+	unsigned int ndevs;
+	unsigned int next;		/* next row offset expected, current device */
+	unsigned int dev_line;		/* line of the current device's header */
+	char dev_bdf[32];
+	bool in_dev;
+	uint32_t *seen;			/* domain/bus/devfn keys, for duplicates */
+	size_t nseen, capseen;
+};
+
+static int dump_end_dev(struct dump_check *c)
+{
+	if (!c->in_dev)
+		return 0;
+	c->in_dev = false;
+	if (!dump_size_ok(c->next))
+		return p2pdma_err(c->ctx, -EINVAL,
+				  "%s:%u: %s has %u bytes of config space "
+				  "(a truncated dump? lspci gives 64, 256 or 4096)",
+				  c->path, c->dev_line, c->dev_bdf, c->next);
+	return 0;
+}
+
+static int dump_header(struct dump_check *c, const char *line, unsigned int lineno)
+{
+	unsigned int dom = 0, bus, dev, fn;
+	size_t i;
+	int ret;
+
+	ret = dump_end_dev(c);
+	if (ret)
+		return ret;
+	if (!(dump_match(line, "##:##.# ") &&
+	      sscanf(line, "%x:%x.%u", &bus, &dev, &fn) == 3) &&
+	    sscanf(line, "%x:%x:%x.%u", &dom, &bus, &dev, &fn) != 4)
+		return p2pdma_err(c->ctx, -EINVAL, "%s:%u: malformed device address",
+				  c->path, lineno);
+	if (bus > 0xff || dev > 0x1f || fn > 7)
+		return p2pdma_err(c->ctx, -EINVAL,
+				  "%s:%u: device address out of range", c->path, lineno);
+	for (i = 0; i < c->nseen; i += 2) {
+		if (c->seen[i] == dom && c->seen[i + 1] == (bus << 8 | dev << 3 | fn))
+			return p2pdma_err(c->ctx, -EINVAL,
+					  "%s:%u: %04x:%02x:%02x.%u appears twice",
+					  c->path, lineno, dom, bus, dev, fn);
+	}
+	if (c->nseen + 2 > c->capseen) {
+		size_t cap = c->capseen ? c->capseen * 2 : 64;
+		uint32_t *s = realloc(c->seen, cap * sizeof(*s));
+
+		if (!s)
+			return p2pdma_err(c->ctx, -ENOMEM, "%s: out of memory", c->path);
+		c->seen = s;
+		c->capseen = cap;
+	}
+	c->seen[c->nseen++] = dom;
+	c->seen[c->nseen++] = bus << 8 | dev << 3 | fn;
+	snprintf(c->dev_bdf, sizeof(c->dev_bdf), "%04x:%02x:%02x.%u", dom, bus, dev, fn);
+	c->in_dev = true;
+	c->next = 0;
+	c->dev_line = lineno;
+	c->ndevs++;
+	return 0;
+}
+
+static int dump_row(struct dump_check *c, const char *line, unsigned int lineno)
+{
+	unsigned int off, n = 0;
+	const char *z;
+
+	if (!c->in_dev)
+		return p2pdma_err(c->ctx, -EINVAL,
+				  "%s:%u: config row outside a device "
+				  "(no \"BB:DD.F ...\" line above it)", c->path, lineno);
+	if (sscanf(line, "%x:", &off) != 1)
+		return p2pdma_err(c->ctx, -EINVAL, "%s:%u: malformed row", c->path, lineno);
+	if (off != c->next)
+		return p2pdma_err(c->ctx, -EINVAL,
+				  "%s:%u: row at offset %x, expected %x",
+				  c->path, lineno, off, c->next);
+	if (off >= P2PDMA_CFG_SIZE)
+		return p2pdma_err(c->ctx, -EINVAL,
+				  "%s:%u: offset %x is past the 4096 bytes of config space",
+				  c->path, lineno, off);
+	z = strchr(line, ' ') + 1;
+	/* The byte syntax libpci's dump_init() accepts; anything else is fatal there. */
+	while (*z) {
+		if (!isxdigit((unsigned char)z[0]) || !isxdigit((unsigned char)z[1]) ||
+		    (z[2] && z[2] != ' '))
+			return p2pdma_err(c->ctx, -EINVAL,
+					  "%s:%u: malformed byte \"%.3s\"", c->path, lineno, z);
+		n++;
+		z += 2;
+		if (*z)
+			z++;
+	}
+	if (n != 16)
+		return p2pdma_err(c->ctx, -EINVAL,
+				  "%s:%u: truncated row: %u bytes, expected 16",
+				  c->path, lineno, n);
+	c->next += 16;
+	return 0;
+}
+
+/*
+ * Check the whole file before libpci sees it: libpci's dump reader stops
+ * the process on malformed lines without saying where, and silently takes
+ * partial rows. We name the file and line instead.
+ */
+static int dump_validate_file(struct p2pdma_ctx *ctx, const char *path)
+{
+	struct dump_check c = { .ctx = ctx, .path = path };
+	unsigned int lineno = 0;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int ret = 0;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f)
+		return p2pdma_err(ctx, -errno, "%s: %s", path, strerror(errno));
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		if (n == 0 || line[n - 1] != '\n') {
+			ret = p2pdma_err(ctx, -EINVAL, "%s:%u: last line has no newline",
+					 path, lineno);
+			break;
+		}
+		line[--n] = '\0';
+		if (n && line[n - 1] == '\r')
+			line[--n] = '\0';
+		/* dump_init() reads lines into a 255-byte buffer. */
+		if (n > 253) {
+			ret = p2pdma_err(ctx, -EINVAL, "%s:%u: line too long", path, lineno);
+			break;
+		}
+		if (memchr(line, '\0', (size_t)n)) {
+			ret = p2pdma_err(ctx, -EINVAL, "%s:%u: NUL byte in a text file",
+					 path, lineno);
+			break;
+		}
+		if (dump_is_header(line))
+			ret = dump_header(&c, line, lineno);
+		else if (n == 0)
+			ret = dump_end_dev(&c);
+		else if (dump_is_row(line))
+			ret = dump_row(&c, line, lineno);
+		/* Other lines (lspci -v text) are ignored, as libpci does. */
+		if (ret)
+			break;
+	}
+	if (!ret && ferror(f))
+		ret = p2pdma_err(ctx, -EIO, "%s: read error", path);
+	if (!ret)
+		ret = dump_end_dev(&c);
+	if (!ret && !c.ndevs)
+		ret = p2pdma_err(ctx, -EINVAL,
+				 "%s:%u: no devices (expected lspci -x, -xxx or -xxxx output)",
+				 path, lineno);
+	free(line);
+	free(c.seen);
+	fclose(f);
+	return ret;
+}
+
+/* --- the libpci walk shared by all three sources --- */
+
+struct lp_source {
+	enum p2pdma_source_kind kind;
+	const char *where;		/* file or directory, for messages */
+	const char *sysroot;		/* sysfs sources: the directory holding bus/pci */
+};
+
+/* IORESOURCE flags from sysfs `resource` -> our BAR flags. */
+static uint32_t bar_flags_from_io(unsigned long long io)
+{
+	uint32_t f = 0;
+
+	if (io & PCI_IORESOURCE_IO)
+		f |= P2PDMA_BAR_IO;
+	if (io & PCI_IORESOURCE_MEM)
+		f |= P2PDMA_BAR_MEM;
+	if (io & PCI_IORESOURCE_PREFETCH)
+		f |= P2PDMA_BAR_PREFETCH;
+	if (io & PCI_IORESOURCE_MEM_64)
+		f |= P2PDMA_BAR_64;
+	return f;
+}
+
+/*
+ * Overlay what sysfs knows better than config space: the kernel's view
+ * of identity and class (quirks may fix them up), resources with CPU
+ * addresses and sizes, and the OS facts.
+ */
+static int overlay_sysfs(struct p2pdma_dev *dev, struct pci_dev *pd,
+			 const struct lp_source *src, size_t cfg_len)
+{
+	char devdir[3800], path[4096];
+	unsigned int known;
+	const char *s;
+	struct stat st;
+	int i;
+
+	known = (unsigned int)pci_fill_info(pd, PCI_FILL_IDENT | PCI_FILL_CLASS |
+					    PCI_FILL_CLASS_EXT | PCI_FILL_SUBSYS |
+					    PCI_FILL_BASES | PCI_FILL_SIZES |
+					    PCI_FILL_IO_FLAGS | PCI_FILL_NUMA_NODE |
+					    PCI_FILL_IOMMU_GROUP | PCI_FILL_DRIVER);
+	if (known & PCI_FILL_IDENT) {
+		dev->vendor = pd->vendor_id;
+		dev->device = pd->device_id;
+	}
+	if (known & PCI_FILL_CLASS)
+		dev->class_code = (dev->class_code & 0xff) | (uint32_t)pd->device_class << 8;
+	if (known & PCI_FILL_CLASS_EXT) {
+		dev->class_code = (dev->class_code & ~0xffu) | pd->prog_if;
+		dev->revision = pd->rev_id;
+	}
+	if ((known & PCI_FILL_SUBSYS) && (pd->subsys_vendor_id || pd->subsys_id)) {
+		dev->subvendor = pd->subsys_vendor_id;
+		dev->subdevice = pd->subsys_id;
+	}
+
+	for (i = 0; i < P2PDMA_NUM_BARS && (known & PCI_FILL_BASES); i++) {
+		struct p2pdma_bar *bar = &dev->bars[i];
+		unsigned long long io = (known & PCI_FILL_IO_FLAGS) ? pd->flags[i] : 0;
+		uint64_t size = (known & PCI_FILL_SIZES) ? pd->size[i] : 0;
+		uint64_t cpu = pd->base_addr[i] &
+			       ((io & PCI_IORESOURCE_IO) ? PCI_ADDR_IO_MASK : PCI_ADDR_MEM_MASK);
+
+		if (!size)
+			continue;
+		bar->cpu = cpu;
+		bar->size = size;
+		/*
+		 * A VF's BAR registers read zero (its resources come from
+		 * the PF's SR-IOV BARs), and with no config at all there is
+		 * no register: take the kernel's flags, and the CPU address
+		 * as the bus address (no translation known).
+		 */
+		if (!bar->flags || cfg_len < 64) {
+			bar->flags = bar_flags_from_io(io);
+			bar->bus = cpu;
+		}
+	}
+
+	if (known & PCI_FILL_NUMA_NODE)
+		dev->numa_node = pd->numa_node >= 0 ? pd->numa_node : -1;
+	if ((known & PCI_FILL_IOMMU_GROUP) &&
+	    (s = pci_get_string_property(pd, PCI_FILL_IOMMU_GROUP)))
+		dev->iommu_group = atoi(s);
+	if ((known & PCI_FILL_DRIVER) &&
+	    (s = pci_get_string_property(pd, PCI_FILL_DRIVER))) {
+		dev->driver = p2pdma_strdup(s);
+		if (!dev->driver)
+			return -ENOMEM;
+	}
+
+	snprintf(devdir, sizeof(devdir), "%s/bus/pci/devices/%s", src->sysroot,
+		 p2pdma_dev_name(dev));
+	sysfs_link(dev, devdir);
+	sysfs_p2pmem(dev, devdir);
+
+	/*
+	 * The config file is as long as the kernel's cfg_size. When we read
+	 * all of it and it is 256 bytes, the kernel itself has no extended
+	 * space for the function, so pci_find_ext_capability() finds no ACS:
+	 * that is "absent", not "unknown". (Non-root reads stop at 64 bytes
+	 * whatever the size, so that case stays unknown.)
+	 */
+	snprintf(path, sizeof(path), "%s/config", devdir);
+	if (dev->acs_state == P2PDMA_ACS_UNKNOWN && cfg_len == 256 &&
+	    !stat(path, &st) && st.st_size == 256)
+		dev->acs_state = P2PDMA_ACS_ABSENT;
+	return 0;
+}
+
+/* Read as much config space as the source gives: 4096, 256, 128 or 64 bytes. */
+static size_t read_config(struct pci_dev *pd, uint8_t *cfg)
+{
+	static const int sizes[] = { P2PDMA_CFG_SIZE, 256, 128, 64 };
+	size_t i;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		memset(cfg, 0xff, P2PDMA_CFG_SIZE);
+		if (pci_read_block(pd, 0, cfg, sizes[i]))
+			return (size_t)sizes[i];
+	}
+	return 0;
+}
+
+static int add_function(struct p2pdma_topo *topo, struct pci_dev *pd,
+			const struct lp_source *src, uint8_t *cfg)
+{
+	struct p2pdma_dev *dev;
+	size_t len;
+	int ret;
+
+	if (pd->domain < 0 || pd->dev > 31 || pd->func > 7)
+		return p2pdma_err(topo->ctx, -EINVAL, "%s: bad device address %x:%02x:%02x.%d",
+				  src->where, pd->domain, pd->bus, pd->dev, pd->func);
+	dev = p2pdma_topo_add_dev(topo, (uint32_t)pd->domain, pd->bus,
+				  (uint8_t)(pd->dev << 3 | pd->func));
+	if (!dev)
+		return p2pdma_err(topo->ctx, -ENOMEM, "%s: out of memory", src->where);
+
+	len = read_config(pd, cfg);
+	if (len < 64)
+		return p2pdma_err(topo->ctx, -EIO,
+				  "%s: %s: configuration space unreadable",
+				  src->where, p2pdma_dev_name(dev));
+	ret = p2pdma_config_decode(dev, cfg, len);
+	if (ret)
+		return p2pdma_err(topo->ctx, ret, "%s: %s: cannot decode config space",
+				  src->where, p2pdma_dev_name(dev));
+	if (src->kind == P2PDMA_SRC_DUMP)
+		return 0;
+	ret = overlay_sysfs(dev, pd, src, len);
+	if (ret)
+		return p2pdma_err(topo->ctx, ret, "%s: out of memory", src->where);
+	return 0;
+}
+
+/*
+ * One libpci session. Everything libpci may call its error handler from
+ * runs below the setjmp; what changes after it and is used after a
+ * longjmp is volatile.
+ */
+static int lp_load(struct p2pdma_ctx *ctx, const struct lp_source *src,
+		   const char *topo_name, struct p2pdma_topo **out)
+{
+	struct pci_access *volatile a = NULL;
+	struct p2pdma_topo *volatile topo = NULL;
+	volatile int ret = 0;
+	volatile bool in_cleanup = false;
+	uint8_t *volatile cfg = NULL;
+	struct lp_trap trap;
+	char param[4200];
+
+	*out = NULL;
+	lp_trap_enter(&trap, ctx);
+	if (setjmp(trap.jb)) {
+		if (!in_cleanup)
+			ret = p2pdma_err(ctx, src->kind == P2PDMA_SRC_DUMP ? -EINVAL : -EIO,
+					 "%s: %s", src->where, trap.msg);
+		/* A failing cleanup is not retried: leaking beats looping. */
+		if (in_cleanup)
+			a = NULL;
+		goto out;
+	}
+
+	cfg = malloc(P2PDMA_CFG_SIZE);
+	topo = p2pdma_topo_alloc(ctx, src->kind, topo_name);
+	a = lp_alloc();
+	if (!cfg || !topo || !a) {
+		ret = p2pdma_err(ctx, -ENOMEM, "%s: out of memory", src->where);
+		goto out;
+	}
+	if (src->kind == P2PDMA_SRC_DUMP) {
+		a->method = PCI_ACCESS_DUMP;
+		if (lp_set_param(a, "dump.name", src->where)) {
+			ret = p2pdma_err(ctx, -EIO, "%s: libpci has no dump method", src->where);
+			goto out;
+		}
+	} else {
+		/* linux-sysfs: "sysfs.path" is the bus/pci directory (default /sys/bus/pci). */
+		a->method = PCI_ACCESS_SYS_BUS_PCI;
+		snprintf(param, sizeof(param), "%s/bus/pci", src->sysroot);
+		if (lp_set_param(a, "sysfs.path", param)) {
+			ret = p2pdma_err(ctx, -EIO, "%s: libpci has no sysfs method", src->where);
+			goto out;
+		}
+	}
+	pci_init(a);
+	pci_scan_bus(a);
+
+	for (struct pci_dev *pd = a->devices; pd; pd = pd->next) {
+		ret = add_function(topo, pd, src, cfg);
+		if (ret)
+			goto out;
+	}
+	if (!topo->ndevs) {
+		ret = p2pdma_err(ctx, -ENODEV, "%s: no PCI functions", src->where);
+		goto out;
+	}
+
+out:
+	if (a) {
+		in_cleanup = true;
+		pci_cleanup(a);
+	}
+	lp_trap_leave(&trap);
+	free(cfg);
+	if (!ret)
+		ret = p2pdma_topo_finalize(topo, src->where);
+	if (!ret && src->kind == P2PDMA_SRC_LIVE)
+		ret = live_machine(&topo->machine);
+	/* Names after finalize: a VF's identity is known only then. */
+	if (!ret)
+		ret = p2pdma_names_fill(topo);
+	if (ret == -ENOMEM && !p2pdma_ctx_error(ctx)[0])
+		p2pdma_err(ctx, ret, "%s: out of memory", src->where);
+	if (ret) {
+		p2pdma_topo_destroy(topo);
+		return ret;
+	}
+	*out = topo;
+	return 0;
+}
+
+static int sysfs_check_dir(struct p2pdma_ctx *ctx, const char *dir)
+{
+	char path[4200];
+	struct stat st;
+
+	if (stat(dir, &st))
+		return p2pdma_err(ctx, -errno, "%s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return p2pdma_err(ctx, -ENOTDIR, "%s: %s", dir, strerror(ENOTDIR));
+	snprintf(path, sizeof(path), "%s/bus/pci/devices", dir);
+	if (stat(path, &st) || !S_ISDIR(st.st_mode))
+		return p2pdma_err(ctx, -ENOENT,
+				  "%s: not a sysfs tree (no bus/pci/devices inside)", dir);
+	return 0;
+}
+
+P2PDMA_EXPORT int p2pdma_topo_load_live(struct p2pdma_ctx *ctx,
+					struct p2pdma_topo **out)
+{
+	struct lp_source src = {
+		.kind = P2PDMA_SRC_LIVE, .where = "/sys", .sysroot = "/sys",
+	};
+	int ret;
+
+	p2pdma_clear_err(ctx);
+	ret = sysfs_check_dir(ctx, src.sysroot);
+	if (ret)
+		return ret;
+	return lp_load(ctx, &src, "live", out);
+}
+
+P2PDMA_EXPORT int p2pdma_topo_load_sysfs(struct p2pdma_ctx *ctx, const char *dir,
+					 struct p2pdma_topo **out)
+{
+	struct lp_source src = {
+		.kind = P2PDMA_SRC_SYSFS, .where = dir, .sysroot = dir,
+	};
+	int ret;
+
+	p2pdma_clear_err(ctx);
+	*out = NULL;
+	if (!dir || !*dir)
+		return p2pdma_err(ctx, -EINVAL, "sysfs: no directory given");
+	ret = sysfs_check_dir(ctx, dir);
+	if (ret)
+		return ret;
+	return lp_load(ctx, &src, dir, out);
+}
+
+P2PDMA_EXPORT int p2pdma_topo_load_dump(struct p2pdma_ctx *ctx, const char *path,
+					struct p2pdma_topo **out)
+{
+	struct lp_source src = {
+		.kind = P2PDMA_SRC_DUMP, .where = path, .sysroot = NULL,
+	};
+	int ret;
+
+	p2pdma_clear_err(ctx);
+	*out = NULL;
+	if (!path || !*path)
+		return p2pdma_err(ctx, -EINVAL, "dump: no file given");
+	ret = dump_validate_file(ctx, path);
+	if (ret)
+		return ret;
+	return lp_load(ctx, &src, path, out);
+}
