@@ -172,5 +172,11 @@ int p2pdma_config_decode(struct p2pdma_dev *dev, const uint8_t *cfg,
 			 size_t len);
 /* Encode @dev into a 4096-byte config image (for dump export). */
 void p2pdma_config_encode(const struct p2pdma_dev *dev, uint8_t *cfg);
+/*
+ * How many bytes of the encoded image to publish so that decoding them
+ * gives @dev back: 4096, or 256/64 when ACS is UNKNOWN (the image then
+ * leaves out the space that could not be read).
+ */
+size_t p2pdma_config_image_len(const struct p2pdma_dev *dev);
 
 #endif
