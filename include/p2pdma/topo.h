@@ -289,6 +289,25 @@ int p2pdma_topo_load_example(struct p2pdma_ctx *ctx, const char *name,
 			     struct p2pdma_topo **out);
 
 /**
+ * p2pdma_topo_synth() - build a synthetic fabric (for scale and benchmarks)
+ * @ctx: library context
+ * @spec: "KEY=VALUE,...", e.g. "hb=4,rp=4,sw=2,ds=4,ep=16,acs=0.3,seed=1":
+ *        hb host bridges (default 1), rp root ports per host bridge (4),
+ *        sw switch levels below each root port (2), ds downstream ports per
+ *        switch (4), ep endpoint functions on each leaf bus (1), acs
+ *        fraction of root/downstream ports with ACS RR|CR on (0.5), listed
+ *        fraction of host bridges whose 00.0 device is allow-listed (0.5),
+ *        cmb fraction of NVMe functions with published p2pmem (0.25),
+ *        seed (1). "" takes every default.
+ * @out: the new topology (source P2PDMA_SRC_SYNTH)
+ *
+ * Return: 0, -EINVAL for a bad spec (message in the context), -ERANGE
+ * when the buses do not fit in a domain, -ENOMEM.
+ */
+int p2pdma_topo_synth(struct p2pdma_ctx *ctx, const char *spec,
+		      struct p2pdma_topo **out);
+
+/**
  * p2pdma_example_name() - the name of the i-th bundled example
  * @i: index from 0
  *

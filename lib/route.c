@@ -1,0 +1,712 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* route.c - calc_map_type_and_dist(), distance_many, find_many and the map-type cache */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "route-private.h"
+
+/*
+ * Two ways to the same answer:
+ *
+ *  - calc_core() is the kernel's nested upstream walk (spec 2.2), pointer
+ *    by pointer, reading ACS Control live, and explains itself: common
+ *    ancestor, ACS list in walk order, host devices, allow-list rows,
+ *    predicted dmesg, fix.
+ *
+ *  - fast_verdict() answers the same question from tables built once per
+ *    router: for every function its chain of ancestors root first, the
+ *    number of ACS-redirect nodes from the root down to it, its host
+ *    bridge, and the host-bridge-pair verdicts. The common upstream device
+ *    of p and c is then the last equal entry of their root-first chains:
+ *
+ *        anc[p]:  RP  USP  DSP1  EPp           k = 3 equal entries
+ *        anc[c]:  RP  USP  DSP1  DSP2  EPc     lca = DSP1
+ *
+ *    dist = (len[p] - k) + (len[c] - k), and the ACS nodes the kernel
+ *    examines (provider side up to AND including the LCA, client side
+ *    strictly below it) number cnt[p] + cnt[c] - 2 cnt[lca] + redir[lca].
+ */
+
+/* Chains deeper than this (never seen in hardware) take the slow walk. */
+#define FAST_MAXD 13
+
+struct fast_node {
+	uint32_t anc[FAST_MAXD];	/* root first, self last */
+	uint16_t hb;			/* host bridge index */
+	uint8_t len;			/* chain length; 0 = too deep */
+	uint8_t cnt;			/* ACS-redirect nodes root..self */
+	uint8_t pad[8];
+};
+
+_Static_assert(sizeof(struct fast_node) == 64, "one cache line per node");
+
+/* Per-function flags. */
+#define F_P2PDMA	0x1	/* pcim_p2pdma_init() ran: has a cache */
+#define F_PUBLISHED	0x2	/* nominated published p2pmem (what-if) */
+
+struct p2pdma_router {
+	struct p2pdma_ctx *ctx;
+	const struct p2pdma_topo *topo;
+	const struct p2pdma_policy *pol;
+	uint32_t n;
+	uint32_t nhb;
+	bool cpu_rule;
+	bool acs_thru;			/* ACS paths go to the host-bridge stage */
+	int penalty;			/* added to allowed host-bridge paths */
+	struct fast_node *fast;
+	uint8_t *cnt;			/* cnt per function */
+	uint8_t *redir;			/* has_acs_redir per function */
+	uint8_t *hbok;			/* nhb * nhb host-bridge verdicts */
+	uint8_t *flags;
+	uint8_t **cache;		/* per provider, n bytes, lazily */
+};
+
+P2PDMA_EXPORT const char *p2pdma_map_type_name(enum p2pdma_map_type t)
+{
+	switch (t) {
+	case P2PDMA_MAP_UNKNOWN: return "UNKNOWN";
+	case P2PDMA_MAP_NONE: return "NONE";
+	case P2PDMA_MAP_NOT_SUPPORTED: return "NOT_SUPPORTED";
+	case P2PDMA_MAP_BUS_ADDR: return "BUS_ADDR";
+	case P2PDMA_MAP_THRU_HOST_BRIDGE: return "THRU_HOST_BRIDGE";
+	}
+	return "INVALID";
+}
+
+/* --- the host-bridge stage (spec 2.4) --- */
+
+/*
+ * host_bridge_whitelist(a, b): same host bridge -> that bridge's device
+ * alone decides; different -> both must match with no REQ_SAME_HOST_BRIDGE.
+ * No candidate device -> false, silently (spec 2.1).
+ */
+static bool hb_allowed(const struct p2pdma_policy *pol,
+		       const struct p2pdma_dev *ha, const struct p2pdma_dev *hb,
+		       bool same, const struct p2pdma_allow_entry **ea,
+		       const struct p2pdma_allow_entry **eb)
+{
+	*ea = *eb = NULL;
+	if (same)
+		return ha && p2pdma_policy_host_bridge_allowed(pol, ha, ha, true,
+							       ea, eb);
+	if (!ha || !hb) {
+		/* Only for the explanation: the kernel stops at the NULL. */
+		if (ha)
+			*ea = p2pdma_policy_allow_lookup(pol, ha->vendor,
+							 ha->device);
+		return false;
+	}
+	return p2pdma_policy_host_bridge_allowed(pol, ha, hb, false, ea, eb);
+}
+
+/* --- fast tables --- */
+
+static int build_fast(struct p2pdma_router *r)
+{
+	const struct p2pdma_topo *t = r->topo;
+	uint32_t i, a, b;
+
+	const struct p2pdma_kernel_profile *prof = p2pdma_policy_profile(r->pol);
+
+	r->cpu_rule = p2pdma_policy_cpu_rule(r->pol);
+	/* Before 5.4 an ACS-redirected path is simply refused (-2). */
+	r->acs_thru = prof->hb_era == P2PDMA_HB_TABLE;
+	r->penalty = prof->hb_dist_penalty;
+	for (i = 0; i < r->n; i++)
+		r->redir[i] = p2pdma_dev_acs_redir(t->devs[i]);
+	for (i = 0; i < r->n; i++) {
+		const struct p2pdma_dev *d = t->devs[i], *u;
+		struct fast_node *f = &r->fast[i];
+		uint32_t len = 0, cnt = 0, k;
+
+		for (u = d; u; u = u->upstream) {
+			len++;
+			cnt += r->redir[u->index];
+		}
+		memset(f, 0, sizeof(*f));
+		f->hb = (uint16_t)d->hb->index;
+		r->cnt[i] = (uint8_t)(cnt > 255 ? 255 : cnt);
+		f->cnt = r->cnt[i];
+		if (len > FAST_MAXD || cnt > 255)
+			continue;	/* len 0: slow walk */
+		f->len = (uint8_t)len;
+		k = len;
+		for (u = d; u; u = u->upstream)
+			f->anc[--k] = u->index;
+	}
+	for (a = 0; a < r->nhb; a++) {
+		for (b = 0; b < r->nhb; b++) {
+			const struct p2pdma_allow_entry *ea, *eb;
+
+			r->hbok[a * r->nhb + b] =
+				hb_allowed(r->pol,
+					   p2pdma_policy_hostdev(r->pol, &t->hbs[a]),
+					   p2pdma_policy_hostdev(r->pol, &t->hbs[b]),
+					   a == b, &ea, &eb);
+		}
+	}
+	return 0;
+}
+
+P2PDMA_EXPORT int p2pdma_router_refresh(struct p2pdma_router *r)
+{
+	return build_fast(r);
+}
+
+P2PDMA_EXPORT int p2pdma_router_create(struct p2pdma_ctx *ctx,
+				       const struct p2pdma_topo *topo,
+				       const struct p2pdma_policy *pol,
+				       struct p2pdma_router **out)
+{
+	struct p2pdma_router *r;
+	uint32_t i;
+
+	*out = NULL;
+	if (!topo || !pol)
+		return p2pdma_err(ctx, -EINVAL, "router: no topology or policy");
+	if (!topo->finalized)
+		return p2pdma_err(ctx, -EINVAL, "router: topology not finalized");
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		goto nomem;
+	r->ctx = ctx;
+	r->topo = topo;
+	r->pol = pol;
+	r->n = topo->ndevs;
+	r->nhb = topo->nhbs;
+	r->fast = aligned_alloc(64, (r->n ? r->n : 1) * sizeof(*r->fast));
+	r->cnt = calloc(r->n + 1, 1);
+	r->redir = calloc(r->n + 1, 1);
+	r->flags = calloc(r->n + 1, 1);
+	r->hbok = calloc((size_t)r->nhb * r->nhb + 1, 1);
+	r->cache = calloc(r->n + 1, sizeof(*r->cache));
+	if (!r->fast || !r->cnt || !r->redir || !r->flags || !r->hbok ||
+	    !r->cache)
+		goto free_router;
+	/*
+	 * A function "has p2pdma" (pdev->p2pdma != NULL, hence a map-type
+	 * cache) once its driver called pcim_p2pdma_init(). What a topology
+	 * can show is the p2pmem/ sysfs directory (pci_p2pdma_add_resource(),
+	 * which calls it); functions used as providers later get it too.
+	 */
+	for (i = 0; i < r->n; i++)
+		if (topo->devs[i]->p2pmem.present)
+			r->flags[i] |= F_P2PDMA;
+	build_fast(r);
+	*out = r;
+	return 0;
+
+free_router:
+	p2pdma_router_destroy(r);
+nomem:
+	return p2pdma_err(ctx, -ENOMEM, "router: out of memory");
+}
+
+P2PDMA_EXPORT void p2pdma_router_destroy(struct p2pdma_router *r)
+{
+	uint32_t i;
+
+	if (!r)
+		return;
+	if (r->cache)
+		for (i = 0; i < r->n; i++)
+			free(r->cache[i]);
+	free(r->cache);
+	free(r->fast);
+	free(r->cnt);
+	free(r->redir);
+	free(r->flags);
+	free(r->hbok);
+	free(r);
+}
+
+/* --- the map-type cache (spec 2.5) --- */
+
+P2PDMA_EXPORT uint32_t p2pdma_cache_key(const struct p2pdma_dev *client)
+{
+	return (client->domain << 16) | ((uint32_t)client->bus << 8) |
+	       client->devfn;
+}
+
+/*
+ * The key is the client's own BDF: within one topology BDFs are unique,
+ * so the client's index stands for its key (a VF has its own index, never
+ * its PF's: Appendix B 8).
+ */
+static void cache_store(struct p2pdma_router *r,
+			const struct p2pdma_dev *provider,
+			const struct p2pdma_dev *client,
+			enum p2pdma_map_type t)
+{
+	uint8_t **slot = &r->cache[provider->index];
+
+	if (!(r->flags[provider->index] & F_P2PDMA) ||
+	    !p2pdma_policy_profile(r->pol)->map_cache)
+		return;
+	if (!*slot) {
+		*slot = calloc(r->n, 1);
+		if (!*slot)
+			return;	/* like a failed xa_store: nothing cached */
+	}
+	(*slot)[client->index] = (uint8_t)t;
+}
+
+P2PDMA_EXPORT enum p2pdma_map_type
+p2pdma_cache_lookup(const struct p2pdma_router *r,
+		    const struct p2pdma_dev *provider,
+		    const struct p2pdma_dev *client)
+{
+	const uint8_t *c = r->cache[provider->index];
+
+	if (!c || !client || !(r->flags[provider->index] & F_P2PDMA))
+		return P2PDMA_MAP_UNKNOWN;
+	return (enum p2pdma_map_type)c[client->index];
+}
+
+P2PDMA_EXPORT void p2pdma_router_reset_cache(struct p2pdma_router *r)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->n; i++) {
+		free(r->cache[i]);
+		r->cache[i] = NULL;
+	}
+}
+
+P2PDMA_EXPORT void p2pdma_router_set_published(struct p2pdma_router *r,
+					       const struct p2pdma_dev *dev,
+					       bool on)
+{
+	if (on)
+		r->flags[dev->index] |= F_PUBLISHED | F_P2PDMA;
+	else
+		r->flags[dev->index] &= (uint8_t)~F_PUBLISHED;
+}
+
+P2PDMA_EXPORT bool p2pdma_router_has_published(const struct p2pdma_router *r,
+					       const struct p2pdma_dev *dev)
+{
+	/* pci_has_p2pmem(): p2pdma state present and published. */
+	return (r->flags[dev->index] & F_PUBLISHED) ||
+	       (dev->p2pmem.present && dev->p2pmem.published);
+}
+
+/* --- the explained calculation (spec 2.2) --- */
+
+/* dev_warn()'s prefix: driver name, or the bus name when unbound. */
+static void add_dmesg(struct p2pdma_verdict *v, const struct p2pdma_dev *dev,
+		      const char *fmt, ...) P2PDMA_PRINTF(3, 4);
+
+static void add_dmesg(struct p2pdma_verdict *v, const struct p2pdma_dev *dev,
+		      const char *fmt, ...)
+{
+	char *line;
+	size_t len;
+	va_list ap;
+
+	if (v->ndmesg >= P2PDMA_MAX_DMESG)
+		return;
+	line = v->dmesg[v->ndmesg++];
+	len = (size_t)snprintf(line, sizeof(v->dmesg[0]), "%s %s: ",
+			       dev->driver ? dev->driver : "pci", dev->name);
+	if (len >= sizeof(v->dmesg[0]))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line + len, sizeof(v->dmesg[0]) - len, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * The kernel's struct seq_buf over char buf[128]: an entry that does not
+ * fit entirely marks the buffer overflowed (len = size + 1) after
+ * vsnprintf already wrote what fitted, and nothing is added afterwards.
+ */
+struct acs_seqbuf {
+	char buf[4096];			/* PAGE_SIZE before 5.14, then 128 */
+	size_t size;
+	size_t len;
+};
+
+static void seqbuf_add(struct acs_seqbuf *s, const char *name)
+{
+	if (s->len < s->size) {
+		int n = snprintf(s->buf + s->len, s->size - s->len, "%s;", name);
+
+		if (n >= 0 && s->len + (size_t)n < s->size) {
+			s->len += (size_t)n;
+			return;
+		}
+	}
+	s->len = s->size + 1;
+}
+
+struct walk {
+	struct acs_seqbuf sb;
+	size_t fixlen;
+	unsigned int acs_cnt;
+	bool fix_overflow;
+};
+
+/* pci_bridge_has_acs_redir() on one examined node, with the bookkeeping. */
+static void examine(struct p2pdma_verdict *v, struct walk *w,
+		    const struct p2pdma_dev *d)
+{
+	if (d->acs_state == P2PDMA_ACS_UNKNOWN) {
+		/* Never "off" for sure: computed as off, but flagged. */
+		v->acs_unknown = true;
+		if (v->nunknown < P2PDMA_MAX_ACS)
+			v->unknown[v->nunknown++] = d;
+		return;
+	}
+	if (!p2pdma_dev_acs_redir(d))
+		return;
+	w->acs_cnt++;
+	if (v->nacs < P2PDMA_MAX_ACS)
+		v->acs[v->nacs++] = d;
+	seqbuf_add(&w->sb, d->name);
+	if (!w->fix_overflow) {
+		int n = snprintf(v->fix + w->fixlen, sizeof(v->fix) - w->fixlen,
+				 "%s%s", w->acs_cnt == 1 ? "pci=disable_acs_redir=" : ";",
+				 d->name);
+
+		if (n < 0 || w->fixlen + (size_t)n >= sizeof(v->fix))
+			w->fix_overflow = true;
+		else
+			w->fixlen += (size_t)n;
+	}
+}
+
+static void forget_acs(struct p2pdma_verdict *v, struct walk *w)
+{
+	v->nacs = 0;
+	v->nunknown = 0;
+	v->acs_unknown = false;
+	v->fix[0] = 0;
+	memset(w, 0, sizeof(*w));
+}
+
+static enum p2pdma_map_type calc_core(const struct p2pdma_router *r,
+				      const struct p2pdma_dev *provider,
+				      const struct p2pdma_dev *client,
+				      bool verbose, struct p2pdma_verdict *v)
+{
+	const struct p2pdma_kernel_profile *prof = p2pdma_policy_profile(r->pol);
+	const struct p2pdma_dev *a = provider, *bb, *ha, *hc;
+	const struct p2pdma_allow_entry *ea, *eb;
+	int dist_a = 0, dist_b = 0;
+	bool acs_redirects = false;
+	struct walk w;
+
+	memset(v, 0, sizeof(*v));
+	memset(&w, 0, sizeof(w));
+	w.sb.size = prof->acs_list_size < sizeof(w.sb.buf) ?
+		    prof->acs_list_size : sizeof(w.sb.buf);
+	v->map_type = P2PDMA_MAP_THRU_HOST_BRIDGE;
+
+	/* Provider side: each node's ACS is read BEFORE it is compared with
+	 * the client chain, so the common ancestor is examined here. */
+	while (a) {
+		dist_b = 0;
+		examine(v, &w, a);
+		for (bb = client; bb; bb = bb->upstream, dist_b++)
+			if (a == bb)
+				goto common;
+		a = a->upstream;
+		dist_a++;
+	}
+	/*
+	 * No common upstream device: the path crosses the host bridge and
+	 * ACS is irrelevant (Appendix B 2). dist_b is the full client chain.
+	 */
+	v->distance = dist_a + dist_b;
+	forget_acs(v, &w);
+	goto host_bridge;
+
+common:
+	v->common = a;
+	/* Client side: strictly below the common ancestor. */
+	for (bb = client; bb && bb != a; bb = bb->upstream)
+		examine(v, &w, bb);
+	v->distance = dist_a + dist_b;
+	if (w.acs_cnt == 0) {
+		v->map_type = P2PDMA_MAP_BUS_ADDR;
+		goto done;
+	}
+	/* Message 2's list: final ';' dropped, or cut by the overflow. */
+	if (w.sb.len > w.sb.size) {
+		v->acs_truncated = true;
+	} else if (w.sb.len) {
+		w.sb.buf[w.sb.len - 1] = 0;
+	}
+	{
+		size_t l = strnlen(w.sb.buf, sizeof(v->acs_list) - 1);
+
+		memcpy(v->acs_list, w.sb.buf, l);
+		v->acs_list[l] = 0;
+	}
+	if (w.fix_overflow)
+		v->fix[0] = 0;
+	if (verbose) {
+		add_dmesg(v, client, prof->msg_acs, provider->name);
+		add_dmesg(v, client, prof->msg_acs_fix, v->acs_list);
+	}
+	acs_redirects = true;
+	/* 4.20 - 5.3: ACS redirect means -2, "not supported", full stop. */
+	if (prof->hb_era != P2PDMA_HB_TABLE) {
+		v->map_type = P2PDMA_MAP_NOT_SUPPORTED;
+		goto done;
+	}
+
+host_bridge:
+	v->host_bridge_path = true;
+	v->same_host_bridge = provider->hb == client->hb;
+	ha = p2pdma_policy_hostdev(r->pol, provider->hb);
+	hc = p2pdma_policy_hostdev(r->pol, client->hb);
+	v->hostdev[0] = ha;
+	v->hostdev[1] = hc;
+	/* cpu_supports_p2pdma() short-circuits the table and its warning. */
+	if (p2pdma_policy_cpu_rule(r->pol)) {
+		v->cpu_rule = true;
+		goto done;
+	}
+	v->hb_allowed = hb_allowed(r->pol, ha, hc, v->same_host_bridge, &ea,
+				   &eb);
+	v->hb_entry[0] = ea;
+	v->hb_entry[1] = v->same_host_bridge ? ea : eb;
+	/*
+	 * "Host bridge not in P2PDMA whitelist" goes out with warn =
+	 * acs_redirects even when not verbose. acs_redirects implies a common
+	 * ancestor, hence one host bridge: only its device can miss.
+	 */
+	if (!v->hb_allowed && acs_redirects && ha && !ea &&
+	    prof->warn_host_bridge && prof->msg_hb_not_listed) {
+		add_dmesg(v, ha, prof->msg_hb_not_listed, ha->vendor,
+			  ha->device);
+		v->hb_warned = true;
+	}
+	if (!v->hb_allowed) {
+		if (verbose)
+			add_dmesg(v, client, prof->msg_not_supported,
+				  provider->name);
+		v->map_type = P2PDMA_MAP_NOT_SUPPORTED;
+	} else {
+		/* 5.2 - 5.3 root-complex era: 0x1000 + hops. */
+		v->distance += prof->hb_dist_penalty;
+	}
+done:
+	return v->map_type;
+}
+
+P2PDMA_EXPORT enum p2pdma_map_type p2pdma_calc(struct p2pdma_router *r,
+					       const struct p2pdma_dev *provider,
+					       const struct p2pdma_dev *client,
+					       bool verbose,
+					       struct p2pdma_verdict *v)
+{
+	enum p2pdma_map_type t = calc_core(r, provider, client, verbose, v);
+
+	/* Every calculation overwrites the entry (xa_store), if cached. */
+	cache_store(r, provider, client, t);
+	return t;
+}
+
+/* --- the fast path --- */
+
+P2PDMA_EXPORT enum p2pdma_map_type
+p2pdma_map_type_of(const struct p2pdma_router *r,
+		   const struct p2pdma_dev *provider,
+		   const struct p2pdma_dev *client, int *distance)
+{
+	const struct fast_node *a = &r->fast[provider->index];
+	const struct fast_node *b = &r->fast[client->index];
+	unsigned int la = a->len, lb = b->len, m, k;
+	int d;
+
+	if (__builtin_expect(!la || !lb, 0)) {
+		struct p2pdma_verdict *v = malloc(sizeof(*v));
+		enum p2pdma_map_type t = P2PDMA_MAP_NOT_SUPPORTED;
+
+		if (v) {
+			t = calc_core(r, provider, client, false, v);
+			d = v->distance;
+			free(v);
+		} else {
+			d = -1;
+		}
+		if (distance)
+			*distance = d;
+		return t;
+	}
+	m = la < lb ? la : lb;
+	for (k = 0; k < m && a->anc[k] == b->anc[k]; k++)
+		;
+	if (k) {
+		uint32_t lca = a->anc[k - 1];
+
+		d = (int)(la - k + lb - k);
+		if ((unsigned int)a->cnt + b->cnt + r->redir[lca] ==
+		    2u * r->cnt[lca]) {
+			if (distance)
+				*distance = d;
+			return P2PDMA_MAP_BUS_ADDR;
+		}
+		if (__builtin_expect(!r->acs_thru, 0)) {
+			if (distance)
+				*distance = d;
+			return P2PDMA_MAP_NOT_SUPPORTED;
+		}
+	} else {
+		d = (int)(la + lb);
+	}
+	if (r->cpu_rule || r->hbok[a->hb * r->nhb + b->hb]) {
+		if (distance)
+			*distance = d + r->penalty;
+		return P2PDMA_MAP_THRU_HOST_BRIDGE;
+	}
+	if (distance)
+		*distance = d;
+	return P2PDMA_MAP_NOT_SUPPORTED;
+}
+
+/* --- pci_p2pdma_map_type() (spec 2.6) --- */
+
+P2PDMA_EXPORT enum p2pdma_map_type
+p2pdma_provider_map_type(struct p2pdma_router *r,
+			 const struct p2pdma_dev *provider,
+			 const struct p2pdma_dev *client,
+			 struct p2pdma_verdict *v)
+{
+	enum p2pdma_map_type t;
+
+	/* A struct p2pdma_provider exists only after pcim_p2pdma_init(). */
+	r->flags[provider->index] |= F_P2PDMA;
+	memset(v, 0, sizeof(*v));
+	if (!client) {
+		/* dev_is_pci() fails: no walk to a PCI parent (Appendix B 7). */
+		v->map_type = P2PDMA_MAP_NOT_SUPPORTED;
+		v->distance = -1;
+		return v->map_type;
+	}
+	t = p2pdma_cache_lookup(r, provider, client);
+	if (t == P2PDMA_MAP_UNKNOWN &&
+	    !p2pdma_policy_profile(r->pol)->map_cache_fill_on_miss) {
+		/* Older kernels only read the cache: a miss stays UNKNOWN. */
+		v->map_type = t;
+		v->distance = -1;
+		return t;
+	}
+	if (t != P2PDMA_MAP_UNKNOWN) {
+		/* Cached: no calculation, hence no warnings (spec 2.5). */
+		v->map_type = t;
+		v->cached = true;
+		p2pdma_map_type_of(r, provider, client, &v->distance);
+		return t;
+	}
+	return p2pdma_calc(r, provider, client, true, v);
+}
+
+/* --- pci_p2pdma_distance_many() (spec 2.3) --- */
+
+P2PDMA_EXPORT int p2pdma_distance_many(struct p2pdma_router *r,
+				       const struct p2pdma_dev *provider,
+				       const struct p2pdma_dev *const *clients,
+				       unsigned int n, bool verbose,
+				       struct p2pdma_verdict *verdicts)
+{
+	struct p2pdma_verdict local;
+	bool not_supported = false;
+	int total = 0;
+	unsigned int i;
+
+	if (verdicts)
+		memset(verdicts, 0, n * sizeof(*verdicts));
+	if (n == 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		struct p2pdma_verdict *v = verdicts ? &verdicts[i] : &local;
+
+		if (!clients[i]) {
+			/* find_parent_pci_dev() found nothing: "is not a PCI
+			 * device", and the whole query fails at once. */
+			v->map_type = P2PDMA_MAP_NOT_SUPPORTED;
+			v->distance = -1;
+			return -1;
+		}
+		if (p2pdma_calc(r, provider, clients[i], verbose, v) ==
+		    P2PDMA_MAP_NOT_SUPPORTED) {
+			not_supported = true;
+			if (!verbose)
+				break;
+		}
+		total += v->distance;
+	}
+	return not_supported ? -1 : total;
+}
+
+/* --- pci_p2pmem_find_many() (spec 1.5) --- */
+
+static uint64_t splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+P2PDMA_EXPORT uint32_t p2pdma_random_below(uint64_t seed, uint32_t n)
+{
+	uint64_t state = seed, m;
+	uint32_t l, t;
+
+	if (n <= 1)
+		return 0;
+	m = (splitmix64(&state) >> 32) * (uint64_t)n;
+	l = (uint32_t)m;
+	if (l < n) {
+		t = (uint32_t)(-n) % n;
+		while (l < t) {
+			m = (splitmix64(&state) >> 32) * (uint64_t)n;
+			l = (uint32_t)m;
+		}
+	}
+	return (uint32_t)(m >> 32);
+}
+
+P2PDMA_EXPORT int p2pdma_find_many(struct p2pdma_router *r,
+				   const struct p2pdma_dev *const *clients,
+				   unsigned int n, uint64_t seed,
+				   struct p2pdma_find_result *res)
+{
+	int closest = 0x7fffffff;
+	uint32_t i;
+
+	memset(res, 0, sizeof(*res));
+	res->distance = -1;
+	for (i = 0; i < r->n; i++) {
+		const struct p2pdma_dev *dev = r->topo->devs[i];
+		int d;
+
+		if (!p2pdma_router_has_published(r, dev))
+			continue;
+		d = p2pdma_distance_many(r, dev, clients, n, false, NULL);
+		if (d < 0 || d > closest)
+			continue;
+		if (d == closest && res->ncandidates >= P2PDMA_FIND_MAX)
+			continue;
+		if (d < closest) {
+			res->ncandidates = 0;
+			closest = d;
+		}
+		res->candidates[res->ncandidates++] = dev;
+	}
+	if (!res->ncandidates)
+		return -ENODEV;
+	/* Uniform over the tie set, never "the first" (spec 1.5). */
+	res->draw = p2pdma_random_below(seed, res->ncandidates);
+	res->pick = res->candidates[res->draw];
+	res->distance = closest;
+	return 0;
+}
