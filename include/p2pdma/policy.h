@@ -4,6 +4,7 @@
 #define P2PDMA_POLICY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <p2pdma/context.h>
@@ -144,6 +145,73 @@ p2pdma_policy_allow_lookup(const struct p2pdma_policy *pol, uint16_t vendor,
  * Return: the release string as given, or the newest profile's name.
  */
 const char *p2pdma_policy_kernel(const struct p2pdma_policy *pol);
+
+/**
+ * p2pdma_policy_set_cpu_from_machine() - take the boot CPU from a source
+ * @pol: the policy
+ * @m: machine facts a source carried (p2pdma_topo_machine()); a non-x86
+ *     @m->arch turns the rule off, an unknown vendor leaves the CPU unknown
+ *     (rule off, with a note from p2pdma_policy_cpu_note())
+ *
+ * Return: 0, or -EINVAL if the source carried a vendor string that is not
+ * a known /proc/cpuinfo vendor_id (the CPU is then left unknown).
+ */
+int p2pdma_policy_set_cpu_from_machine(struct p2pdma_policy *pol,
+				       const struct p2pdma_machine_info *m);
+
+/**
+ * p2pdma_policy_cpu_note() - the assumption made about the CPU, if any
+ * @pol: the policy
+ *
+ * Return: a one-line note when the CPU rule was decided by an assumption
+ * (CPU unknown) or is switched off by the kernel version (AMD Zen under a
+ * kernel older than 5.9); NULL when nothing was assumed.
+ */
+const char *p2pdma_policy_cpu_note(const struct p2pdma_policy *pol);
+
+/**
+ * p2pdma_policy_log_count() - lines the last p2pdma_policy_apply() produced
+ * @pol: the policy
+ *
+ * p2pdma_policy_apply() keeps the kernel's boot log lines it predicts
+ * ("pci 0000:00:01.0: Configured ACS to 0x0053", "PCI: Can't parse ACS
+ * command line parameter"...) plus notes of ours prefixed "note:"; each
+ * line is also sent to the context log at P2PDMA_LOG_INFO.
+ *
+ * Return: the number of lines.
+ */
+size_t p2pdma_policy_log_count(const struct p2pdma_policy *pol);
+
+/**
+ * p2pdma_policy_log_line() - one line of the last apply's log
+ * @pol: the policy
+ * @i: index from 0
+ *
+ * Return: the line, or NULL past the end.
+ */
+const char *p2pdma_policy_log_line(const struct p2pdma_policy *pol, size_t i);
+
+/**
+ * p2pdma_policy_cmdline_matches() - did a command line configure this ACS?
+ * @pol: the policy (its kernel profile decides the parameter semantics)
+ * @cmdline: a whole kernel command line (e.g. the live /proc/cmdline), or
+ *           NULL for the policy's own p2pdma_policy_set_cmdline() line
+ * @dev: the function
+ * @why: buffer for a one-line explanation, e.g. "ACS on 0000:00:01.0 was
+ *       set by your command line: pci=config_acs=1x@0000:00:01.0"; "" when
+ *       not matched
+ * @len: size of @why
+ *
+ * Runs the kernel's device matching (pci_dev_str_match()) of
+ * pci=disable_acs_redir= and pci=config_acs= against @dev; entries the
+ * kernel would reject make the answer false.
+ *
+ * Return: true if an entry of either parameter selects @dev.
+ */
+bool p2pdma_policy_cmdline_matches(const struct p2pdma_policy *pol,
+				   const char *cmdline,
+				   const struct p2pdma_dev *dev,
+				   char *why, size_t len);
 
 #ifdef __cplusplus
 }
