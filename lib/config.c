@@ -587,6 +587,14 @@ void p2pdma_config_encode(const struct p2pdma_dev *dev, uint8_t *cfg)
 			prev = pos;
 		pos += SSVID_CAP_SIZE;
 	}
+	/*
+	 * A conventional function with unknown ACS is published as 64
+	 * bytes; a capability pointer past them (to a Null capability)
+	 * says "there is a list you cannot see", so decoding it gives
+	 * unknown again rather than "no capabilities, hence no ACS".
+	 */
+	if (!prev && dev->acs_state == P2PDMA_ACS_UNKNOWN)
+		prev = pos;
 	if (prev) {
 		unsigned int head = dev->header_type == 2 ? 0x80 : 0x40;
 
