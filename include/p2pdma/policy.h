@@ -78,10 +78,13 @@ int p2pdma_policy_set_kernel(struct p2pdma_policy *pol, const char *release);
  * @pol: the policy
  * @spec: "VENDOR:FAMILY": VENDOR as /proc/cpuinfo's vendor_id
  *        (AuthenticAMD, GenuineIntel, HygonGenuine...) or an alias
- *        (amd, intel, hygon, zhaoxin, arm); FAMILY decimal. "arm" or any
- *        non-x86 architecture turns the rule off.
+ *        (amd, intel, hygon, centaur, zhaoxin, arm, aarch64...); FAMILY
+ *        decimal (23) or hex (0x17), optional for non-x86 names. "arm" or
+ *        any non-x86 architecture turns the rule off. Hygon counts as
+ *        x86 but not AMD (the kernel tests X86_VENDOR_AMD only).
  *
- * Return: 0 or -EINVAL with the reason in the context error.
+ * Return: 0 or -EINVAL with the reason, and what is accepted, in the
+ * context error.
  */
 int p2pdma_policy_set_cpu(struct p2pdma_policy *pol, const char *spec);
 
