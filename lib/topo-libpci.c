@@ -873,7 +873,10 @@ out:
 static int sysfs_check_dir(struct p2pdma_ctx *ctx, const char *dir)
 {
 	char path[4200];
+	struct dirent *e;
 	struct stat st;
+	int ret = 0;
+	DIR *d;
 
 	if (stat(dir, &st))
 		return p2pdma_err(ctx, -errno, "%s: %s", dir, strerror(errno));
@@ -883,7 +886,26 @@ static int sysfs_check_dir(struct p2pdma_ctx *ctx, const char *dir)
 	if (stat(path, &st) || !S_ISDIR(st.st_mode))
 		return p2pdma_err(ctx, -ENOENT,
 				  "%s: not a sysfs tree (no bus/pci/devices inside)", dir);
-	return 0;
+	/*
+	 * libpci's scan stops the process on an entry it cannot parse (and
+	 * leaks its directory handle when that is trapped): check first.
+	 */
+	d = opendir(path);
+	if (!d)
+		return p2pdma_err(ctx, -errno, "%s: %s", path, strerror(errno));
+	while (!ret && (e = readdir(d))) {
+		unsigned int dom, bus, dev, fn;
+		char tail;
+
+		if (e->d_name[0] == '.')
+			continue;
+		if (sscanf(e->d_name, "%x:%x:%x.%u%c", &dom, &bus, &dev, &fn, &tail) != 4 ||
+		    bus > 0xff || dev > 0x1f || fn > 7)
+			ret = p2pdma_err(ctx, -EINVAL, "%s/%s: not a PCI function address",
+					 path, e->d_name);
+	}
+	closedir(d);
+	return ret;
 }
 
 P2PDMA_EXPORT int p2pdma_topo_load_live(struct p2pdma_ctx *ctx,
