@@ -982,7 +982,7 @@ P2PDMA_EXPORT int p2pdma_topo_load_example(struct p2pdma_ctx *ctx, const char *n
 			return load_text(ctx, ex->json, strlen(ex->json), ex->name,
 					 P2PDMA_SRC_EXAMPLE, out);
 	}
-	return p2pdma_err(ctx, -ENOENT, "%s: no such example machine (see --list-examples)",
+	return p2pdma_err(ctx, -ENOENT, "%s: no such example machine",
 			  name);
 }
 
