@@ -21,6 +21,7 @@ static const char usage_text[] =
 "  matrix                   verdict grid for every ordered pair of functions\n"
 "  providers [CLIENT..]     p2pmem providers ranked as pci_p2pmem_find_many()\n"
 "  fix PROVIDER CLIENT      the smallest kernel command line change that helps\n"
+"  report                   P2P groups, what blocks the other pairs, and fixes\n"
 "  export --json|--dump     write the loaded topology as JSON or lspci -xxxx\n"
 "  examples                 list the bundled example machines\n"
 "  (COMMAND --help for its own options)\n"
@@ -325,6 +326,7 @@ static const struct command {
 	{ "matrix", cmd_matrix, true },
 	{ "providers", cmd_providers, true },
 	{ "fix", cmd_fix, true },
+	{ "report", cmd_report, true },
 	{ "export", cmd_export, true },
 	{ "examples", cmd_examples, false },
 };

@@ -286,7 +286,8 @@ int p2pdma_topo_finalize(struct p2pdma_topo *topo, const char *where)
 
 	if (!where)
 		where = topo->name ? topo->name : "topology";
-	qsort(topo->devs, topo->ndevs, sizeof(*topo->devs), cmp_devs);
+	if (topo->ndevs)
+		qsort(topo->devs, topo->ndevs, sizeof(*topo->devs), cmp_devs);
 	for (i = 0; i < topo->ndevs; i++) {
 		struct p2pdma_dev *d = topo->devs[i];
 

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# check.sh - the README's test command (make check): every test, every build.
+#
+#   1. gcc build, warnings as errors, unit + CLI tests
+#   2. the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   3. clang build, warnings as errors, unit + CLI tests
+#   4. real-kernel conformance: Linux booted in QEMU (conformance/run.sh)
+#
+# Ends with "N passed, N failed, N skipped" (test programs and conformance
+# scenarios summed over the phases) and exits non-zero on any failure.
+# P2PDMA_SKIP_CONFORMANCE=1 leaves phase 4 out (counted as one skip).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh test || exit 2
+
+passed=0 failed=0 skipped=0
+failures=()
+
+# meson test summary lines: "Ok: N", "Fail: N", "Skipped: N", "Timeout: N"...
+count_meson() {
+	local dir=$1 name=$2 log
+	log=$(mktemp)
+	meson test -C "$dir" --print-errorlogs --num-processes 2 2>&1 | tee "$log"
+	local ok fail skip tmo xfail upass
+	ok=$(awk '/^Ok:/{print $2}' "$log" | tail -1)
+	fail=$(awk '/^Fail:/{print $2}' "$log" | tail -1)
+	skip=$(awk '/^Skipped:/{print $2}' "$log" | tail -1)
+	tmo=$(awk '/^Timeout:/{print $2}' "$log" | tail -1)
+	xfail=$(awk '/^Expected Fail:/{print $3}' "$log" | tail -1)
+	upass=$(awk '/^Unexpected Pass:/{print $3}' "$log" | tail -1)
+	rm -f "$log"
+	if [ -z "$ok" ]; then
+		echo "check: $name: meson test printed no summary"
+		failed=$((failed + 1)); failures+=("$name: no test summary")
+		return
+	fi
+	passed=$((passed + ok + ${xfail:-0}))
+	failed=$((failed + ${fail:-0} + ${tmo:-0} + ${upass:-0}))
+	skipped=$((skipped + ${skip:-0}))
+	[ "${fail:-0}" = 0 ] && [ "${tmo:-0}" = 0 ] || failures+=("$name: ${fail:-0} failed, ${tmo:-0} timed out")
+}
+
+build_phase() {
+	local name=$1 dir=$2; shift 2
+	echo "=== check: $name"
+	if [ ! -f "$dir/build.ninja" ]; then
+		if ! meson setup "$dir" --werror "$@" >"$dir.setup.log" 2>&1; then
+			cat "$dir.setup.log"; rm -f "$dir.setup.log"
+			failed=$((failed + 1)); failures+=("$name: meson setup failed"); return
+		fi
+		rm -f "$dir.setup.log"
+	fi
+	if ! ninja -C "$dir"; then
+		failed=$((failed + 1)); failures+=("$name: build failed"); return
+	fi
+	count_meson "$dir" "$name"
+}
+
+build_phase "gcc -Werror" build
+CC=gcc build_phase "gcc ASan+UBSan" build-asan -Db_sanitize=address,undefined -Db_lundef=false
+CC=clang build_phase "clang -Werror" build-clang
+
+echo "=== check: real-kernel conformance (QEMU)"
+if [ "${P2PDMA_SKIP_CONFORMANCE:-0}" = 1 ]; then
+	echo "check: conformance skipped (P2PDMA_SKIP_CONFORMANCE=1)"
+	skipped=$((skipped + 1))
+else
+	log=$(mktemp)
+	P2PDMA_BIN=$PWD/build/cli/p2pdma bash conformance/run.sh 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	line=$(grep -E '^conformance: [0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+	rm -f "$log"
+	if [ -n "$line" ]; then
+		p=$(sed -E 's/^conformance: ([0-9]+) passed.*/\1/' <<<"$line")
+		f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+		s=$(sed -nE 's/.* ([0-9]+) skipped.*/\1/p' <<<"$line")
+		passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + ${s:-0}))
+		[ "$f" = 0 ] || failures+=("conformance: $f failed")
+	fi
+	if [ "$rc" != 0 ] && { [ -z "$line" ] || [ "$f" = 0 ]; }; then
+		failed=$((failed + 1)); failures+=("conformance: exit status $rc")
+	fi
+fi
+
+echo
+for f in "${failures[@]}"; do echo "FAILED: $f"; done
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]
