@@ -42,6 +42,12 @@ struct fast_node {
 
 _Static_assert(sizeof(struct fast_node) == 64, "one cache line per node");
 
+/* The host-bridge stage for one (provider hb, client hb), CPU rule folded in. */
+struct hb_verdict {
+	uint8_t type;			/* THRU_HOST_BRIDGE or NOT_SUPPORTED */
+	int16_t penalty;		/* distance added when allowed */
+};
+
 /* Per-function flags. */
 #define F_P2PDMA	0x1	/* pcim_p2pdma_init() ran: has a cache */
 #define F_PUBLISHED	0x2	/* nominated published p2pmem (what-if) */
@@ -52,13 +58,13 @@ struct p2pdma_router {
 	const struct p2pdma_policy *pol;
 	uint32_t n;
 	uint32_t nhb;
-	bool cpu_rule;
+	bool cpu_rule;			/* snapshot for the fast path */
 	bool acs_thru;			/* ACS paths go to the host-bridge stage */
 	int penalty;			/* added to allowed host-bridge paths */
 	struct fast_node *fast;
 	uint8_t *cnt;			/* cnt per function */
 	uint8_t *redir;			/* has_acs_redir per function */
-	uint8_t *hbok;			/* nhb * nhb host-bridge verdicts */
+	struct hb_verdict *hbv;		/* nhb * nhb host-bridge stage outcomes */
 	uint8_t *flags;
 	uint8_t **cache;		/* per provider, n bytes, lazily */
 };
@@ -140,11 +146,16 @@ static int build_fast(struct p2pdma_router *r)
 		for (b = 0; b < r->nhb; b++) {
 			const struct p2pdma_allow_entry *ea, *eb;
 
-			r->hbok[a * r->nhb + b] =
-				hb_allowed(r->pol,
-					   p2pdma_policy_hostdev(r->pol, &t->hbs[a]),
-					   p2pdma_policy_hostdev(r->pol, &t->hbs[b]),
-					   a == b, &ea, &eb);
+			struct hb_verdict *hv = &r->hbv[a * r->nhb + b];
+			bool ok = r->cpu_rule ||
+				  hb_allowed(r->pol,
+					     p2pdma_policy_hostdev(r->pol, &t->hbs[a]),
+					     p2pdma_policy_hostdev(r->pol, &t->hbs[b]),
+					     a == b, &ea, &eb);
+
+			hv->type = ok ? P2PDMA_MAP_THRU_HOST_BRIDGE :
+					P2PDMA_MAP_NOT_SUPPORTED;
+			hv->penalty = (int16_t)(ok ? r->penalty : 0);
 		}
 	}
 	return 0;
@@ -180,9 +191,9 @@ P2PDMA_EXPORT int p2pdma_router_create(struct p2pdma_ctx *ctx,
 	r->cnt = calloc(r->n + 1, 1);
 	r->redir = calloc(r->n + 1, 1);
 	r->flags = calloc(r->n + 1, 1);
-	r->hbok = calloc((size_t)r->nhb * r->nhb + 1, 1);
+	r->hbv = calloc((size_t)r->nhb * r->nhb + 1, sizeof(*r->hbv));
 	r->cache = calloc(r->n + 1, sizeof(*r->cache));
-	if (!r->fast || !r->cnt || !r->redir || !r->flags || !r->hbok ||
+	if (!r->fast || !r->cnt || !r->redir || !r->flags || !r->hbv ||
 	    !r->cache)
 		goto free_router;
 	/*
@@ -218,7 +229,7 @@ P2PDMA_EXPORT void p2pdma_router_destroy(struct p2pdma_router *r)
 	free(r->cnt);
 	free(r->redir);
 	free(r->flags);
-	free(r->hbok);
+	free(r->hbv);
 	free(r);
 }
 
@@ -514,6 +525,58 @@ P2PDMA_EXPORT enum p2pdma_map_type p2pdma_calc(struct p2pdma_router *r,
 
 /* --- the fast path --- */
 
+/* The slow walk for functions whose chain is deeper than FAST_MAXD. */
+static enum p2pdma_map_type __attribute__((noinline))
+slow_pair(const struct p2pdma_router *r, const struct p2pdma_dev *provider,
+	  const struct p2pdma_dev *client, int *distance)
+{
+	struct p2pdma_verdict *v = malloc(sizeof(*v));
+	enum p2pdma_map_type t = P2PDMA_MAP_NOT_SUPPORTED;
+	int d = -1;
+
+	if (v) {
+		t = calc_core(r, provider, client, false, v);
+		d = v->distance;
+		free(v);
+	}
+	*distance = d;
+	return t;
+}
+
+static inline enum p2pdma_map_type
+fast_pair(const struct p2pdma_router *r, const struct fast_node *a,
+	  const struct fast_node *b, int *distance)
+{
+	unsigned int la = a->len, lb = b->len, m, k;
+	const struct hb_verdict *hv;
+	uint32_t lca;
+	int d;
+
+	/* Different root-bus devices at the top: no common upstream device
+	 * (the common case in a big fabric), the host-bridge pair decides. */
+	if (a->anc[0] != b->anc[0]) {
+		hv = &r->hbv[a->hb * r->nhb + b->hb];
+		*distance = (int)(la + lb) + hv->penalty;
+		return (enum p2pdma_map_type)hv->type;
+	}
+	m = la < lb ? la : lb;
+	for (k = 1; k < m && a->anc[k] == b->anc[k]; k++)
+		;
+	lca = a->anc[k - 1];
+	d = (int)(la - k + lb - k);
+	if ((unsigned int)a->cnt + b->cnt + r->redir[lca] == 2u * r->cnt[lca]) {
+		*distance = d;
+		return P2PDMA_MAP_BUS_ADDR;
+	}
+	if (__builtin_expect(!r->acs_thru, 0)) {
+		*distance = d;
+		return P2PDMA_MAP_NOT_SUPPORTED;
+	}
+	hv = &r->hbv[a->hb * r->nhb + b->hb];
+	*distance = d + hv->penalty;
+	return (enum p2pdma_map_type)hv->type;
+}
+
 P2PDMA_EXPORT enum p2pdma_map_type
 p2pdma_map_type_of(const struct p2pdma_router *r,
 		   const struct p2pdma_dev *provider,
@@ -521,53 +584,30 @@ p2pdma_map_type_of(const struct p2pdma_router *r,
 {
 	const struct fast_node *a = &r->fast[provider->index];
 	const struct fast_node *b = &r->fast[client->index];
-	unsigned int la = a->len, lb = b->len, m, k;
 	int d;
 
-	if (__builtin_expect(!la || !lb, 0)) {
-		struct p2pdma_verdict *v = malloc(sizeof(*v));
-		enum p2pdma_map_type t = P2PDMA_MAP_NOT_SUPPORTED;
+	if (__builtin_expect(!a->len || !b->len, 0))
+		return slow_pair(r, provider, client, distance ? distance : &d);
+	return fast_pair(r, a, b, distance ? distance : &d);
+}
 
-		if (v) {
-			t = calc_core(r, provider, client, false, v);
-			d = v->distance;
-			free(v);
-		} else {
-			d = -1;
-		}
-		if (distance)
-			*distance = d;
-		return t;
-	}
-	m = la < lb ? la : lb;
-	for (k = 0; k < m && a->anc[k] == b->anc[k]; k++)
-		;
-	if (k) {
-		uint32_t lca = a->anc[k - 1];
+P2PDMA_EXPORT void p2pdma_map_type_row(const struct p2pdma_router *r,
+				       const struct p2pdma_dev *provider,
+				       const struct p2pdma_dev *const *clients,
+				       size_t n, uint8_t *types, int *distances)
+{
+	const struct fast_node *a = &r->fast[provider->index];
+	size_t j;
 
-		d = (int)(la - k + lb - k);
-		if ((unsigned int)a->cnt + b->cnt + r->redir[lca] ==
-		    2u * r->cnt[lca]) {
-			if (distance)
-				*distance = d;
-			return P2PDMA_MAP_BUS_ADDR;
-		}
-		if (__builtin_expect(!r->acs_thru, 0)) {
-			if (distance)
-				*distance = d;
-			return P2PDMA_MAP_NOT_SUPPORTED;
-		}
-	} else {
-		d = (int)(la + lb);
+	for (j = 0; j < n; j++) {
+		const struct fast_node *b = &r->fast[clients[j]->index];
+
+		if (__builtin_expect(!a->len || !b->len, 0))
+			types[j] = (uint8_t)slow_pair(r, provider, clients[j],
+						      &distances[j]);
+		else
+			types[j] = (uint8_t)fast_pair(r, a, b, &distances[j]);
 	}
-	if (r->cpu_rule || r->hbok[a->hb * r->nhb + b->hb]) {
-		if (distance)
-			*distance = d + r->penalty;
-		return P2PDMA_MAP_THRU_HOST_BRIDGE;
-	}
-	if (distance)
-		*distance = d;
-	return P2PDMA_MAP_NOT_SUPPORTED;
 }
 
 /* --- pci_p2pdma_map_type() (spec 2.6) --- */

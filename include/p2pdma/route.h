@@ -4,6 +4,7 @@
 #define P2PDMA_ROUTE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <p2pdma/context.h>
@@ -138,6 +139,23 @@ enum p2pdma_map_type p2pdma_map_type_of(const struct p2pdma_router *r,
 					const struct p2pdma_dev *provider,
 					const struct p2pdma_dev *client,
 					int *distance);
+
+/**
+ * p2pdma_map_type_row() - p2pdma_map_type_of() for one provider and many clients
+ * @r: the router
+ * @provider: owner of the memory
+ * @clients: the clients
+ * @n: number of clients
+ * @types: receives @n map types (enum p2pdma_map_type values)
+ * @distances: receives @n distances
+ *
+ * The same answers as @n calls of p2pdma_map_type_of(), with the
+ * provider's tables loaded once (for matrices).
+ */
+void p2pdma_map_type_row(const struct p2pdma_router *r,
+			 const struct p2pdma_dev *provider,
+			 const struct p2pdma_dev *const *clients, size_t n,
+			 uint8_t *types, int *distances);
 
 /**
  * p2pdma_map_type_name() - "BUS_ADDR", "THRU_HOST_BRIDGE"...
