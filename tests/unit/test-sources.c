@@ -159,6 +159,8 @@ static void test_live(void **state)
 	struct p2pdma_machine_info mi;
 	struct p2pdma_topo *t = NULL, *d = NULL;
 	char *tmp, path[4096], cmd[8300], diff[512] = "";
+	bool vfs = false;
+	size_t i;
 	int ret;
 
 	(void)state;
@@ -182,10 +184,17 @@ static void test_live(void **state)
 	 * has the same config space as our live read (both see 64 bytes
 	 * as non-root, so ACS is unknown in both).
 	 */
+	/*
+	 * Not with VFs: their registers read ffff and zero BARs in a dump,
+	 * while sysfs shows the kernel's identity and resources for them.
+	 */
+	for (i = 0; i < p2pdma_topo_num_devs(t); i++)
+		if (p2pdma_topo_dev(t, i)->is_vf)
+			vfs = true;
 	tmp = fixture_tmpdir();
 	snprintf(path, sizeof(path), "%s/live.lspci", tmp);
 	snprintf(cmd, sizeof(cmd), "lspci -xxxx > '%s' 2>/dev/null", path);
-	if (system(cmd) == 0) {
+	if (!vfs && system(cmd) == 0) {
 		d = load_dump_ok(ctx, path);
 		ret = p2pdma_topo_compare(t, d, P2PDMA_CMP_CONFIG, diff, sizeof(diff));
 		if (ret)
