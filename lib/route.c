@@ -415,6 +415,7 @@ static enum p2pdma_map_type calc_core(const struct p2pdma_router *r,
 	w.sb.size = prof->acs_list_size < sizeof(w.sb.buf) ?
 		    prof->acs_list_size : sizeof(w.sb.buf);
 	v->map_type = P2PDMA_MAP_THRU_HOST_BRIDGE;
+	v->same_host_bridge = provider->hb == client->hb;
 
 	/* Provider side: each node's ACS is read BEFORE it is compared with
 	 * the client chain, so the common ancestor is examined here. */
@@ -472,7 +473,6 @@ common:
 
 host_bridge:
 	v->host_bridge_path = true;
-	v->same_host_bridge = provider->hb == client->hb;
 	ha = p2pdma_policy_hostdev(r->pol, provider->hb);
 	hc = p2pdma_policy_hostdev(r->pol, client->hb);
 	v->hostdev[0] = ha;
