@@ -590,6 +590,20 @@ static void test_synth(void **state)
 	assert_fast_agrees(r, t);
 	p2pdma_router_destroy(r);
 	p2pdma_policy_destroy(pol);
+	/* Older kernel eras (2.2 before map types: ACS means refused). */
+	{
+		static const char *const kernels[] = { "4.20", "5.3", "5.8", "6.12" };
+		size_t k;
+
+		for (k = 0; k < sizeof(kernels) / sizeof(kernels[0]); k++) {
+			assert_int_equal(p2pdma_policy_create(ctx, &pol), 0);
+			assert_int_equal(p2pdma_policy_set_kernel(pol, kernels[k]), 0);
+			assert_int_equal(p2pdma_router_create(ctx, t, pol, &r), 0);
+			assert_fast_agrees(r, t);
+			p2pdma_router_destroy(r);
+			p2pdma_policy_destroy(pol);
+		}
+	}
 	p2pdma_topo_destroy(t);
 
 	assert_int_equal(p2pdma_topo_synth(ctx, "hb=1,rp=31,sw=4,ds=8", &t), -ERANGE);
