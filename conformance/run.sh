@@ -59,6 +59,8 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
         "${sudo_[@]}" apt-get install -y -q "${need_pkgs[@]}"; }
 fi
 
+PY=python3; [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+
 # ---- b./c. kernel (cached) --------------------------------------------------
 tk=$(date +%s)
 kernel=$(bash "$here/lib/build-kernel.sh")
@@ -107,7 +109,7 @@ boot_s=$(( $(date +%s) - tb ))
 echo "conformance: boots took $boot_s s"
 
 # ---- f./g. goldens + comparisons ------------------------------------------------
-py=(python3 "$here/lib/conformance.py")
+py=("$PY" "$here/lib/conformance.py")
 golden_root=$repo/tests/fixtures/kernel
 passed=0 failed=0 skipped=0
 pairs_total=0 pairs_fail=0
@@ -137,7 +139,7 @@ for l in "${sel[@]}"; do
     [ -f "$raw/out/guest-matrix.err" ] && cp "$raw/out/guest-matrix.err" "$gold/guest-matrix.err"
     trc=0
     "${py[@]}" tool "$gold" "$p2pdma_bin" "$work/results/$name.json" > "$work/results/$name.log" || trc=$?
-    np=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pairs"])' "$work/results/$name.json")
+    np=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["pairs"])' "$work/results/$name.json")
     nf=$(grep -c '^FAIL' "$work/results/$name.log" || true)
     pairs_total=$((pairs_total + np)); pairs_fail=$((pairs_fail + nf))
     if [ "$trc" != 0 ]; then
@@ -145,7 +147,7 @@ for l in "${sel[@]}"; do
         echo "FAIL $name: our tool disagrees with the kernel on $nf pair checks:"
         head -20 "$work/results/$name.log" | sed 's/^/    /'
     fi
-    sk=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("; ".join(r["skipped"]) if r["host"] is None else "")' "$work/results/$name.json")
+    sk=$("$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); print("; ".join(r["skipped"]) if r["host"] is None else "")' "$work/results/$name.json")
     if [ "$ok" = 0 ]; then
         failed=$((failed + 1)); failed_names+=("$name")
     elif [ -n "$sk" ]; then
@@ -162,7 +164,7 @@ for l in "${sel[@]}"; do :; done
 if [ -z "$only" ]; then
     "${py[@]}" table "$work/results" "$repo/doc/conformance.md"
     total_s=$(( $(date +%s) - t0 ))
-    python3 - "$repo/doc/conformance.md" "$nsel" "$boot_s" "$total_s" "$jobs" <<'PYEOF'
+    "$PY" - "$repo/doc/conformance.md" "$nsel" "$boot_s" "$total_s" "$jobs" <<'PYEOF'
 import sys, re
 doc, n, boot, total, jobs = sys.argv[1:]
 t = open(doc).read()

@@ -15,8 +15,11 @@ copy_with_libs() { # BIN DEST
     cp -L "$1" "$root/$2"
     ldd "$1" | awk '/=> \//{print $3} /^[ \t]*\//{print $1}' | while read -r lib; do
         [ -n "$lib" ] || continue
-        mkdir -p "$root$(dirname "$lib")"
+        mkdir -p "$root$(dirname "$lib")" "$root/usr/lib"
         cp -L "$lib" "$root$lib"
+        # also where the guest's LD_LIBRARY_PATH looks ($ORIGIN runpaths of a
+        # build tree do not resolve from /usr/bin)
+        cp -L "$lib" "$root/usr/lib/$(basename "$lib")"
     done
 }
 copy_with_libs "$(command -v lspci)" usr/bin/lspci
