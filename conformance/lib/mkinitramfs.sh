@@ -13,7 +13,7 @@ for a in $("$root/bin/busybox" --list); do
 done
 copy_with_libs() { # BIN DEST
     cp -L "$1" "$root/$2"
-    ldd "$1" | awk '/=> \//{print $3} /^[ \t]*\//{print $1}' | while read -r lib; do
+    { ldd "$1" 2>/dev/null || true; } | awk '/=> \//{print $3} /^[ \t]*\//{print $1}' | while read -r lib; do
         [ -n "$lib" ] || continue
         mkdir -p "$root$(dirname "$lib")" "$root/usr/lib"
         cp -L "$lib" "$root$lib"
