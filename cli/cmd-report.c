@@ -60,9 +60,6 @@ static unsigned int find_root(unsigned int *parent, unsigned int i)
 
 static void describe(const struct p2pdma_verdict *v, struct reason *r)
 {
-	unsigned int i;
-	size_t off;
-
 	r->fix[0] = '\0';
 	if (v->common && v->nacs) {
 		snprintf(r->text, sizeof(r->text),
@@ -160,7 +157,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 	struct p2pdma_dev_info *info = NULL;
 	const struct p2pdma_dev **devs = NULL;
 	unsigned int *parent = NULL, nrel = 0, i, j, nreasons = 0;
-	unsigned int counts[5] = { 0 };
+	unsigned int counts[5] = { 0 }, unknown = 0;
 	struct reason *reasons = NULL;
 	struct p2pdma_verdict *v = NULL;
 	bool require = false;
@@ -230,6 +227,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 
 			p2pdma_calc(router, devs[i], devs[j], true, v);
 			counts[v->map_type]++;
+			unknown += v->acs_unknown;
 			if (v->map_type == P2PDMA_MAP_BUS_ADDR) {
 				parent[find_root(parent, i)] = find_root(parent, j);
 				continue;
@@ -276,7 +274,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 				"reason", reasons[i].text, "pairs", reasons[i].pairs,
 				"example_pair", reasons[i].example,
 				"fix", reasons[i].fix[0] ? reasons[i].fix : NULL));
-		root = json_pack("{s:s, s:s, s:i, s:o, s:{s:i, s:i, s:i}, s:o, s:o}",
+		root = json_pack("{s:s, s:s, s:i, s:o, s:{s:i, s:i, s:i}, s:i, s:o, s:o}",
 			"source", p2pdma_topo_name(cli->topo),
 			"kernel", p2pdma_policy_kernel(cli->pol),
 			"relevant_devices", nrel,
@@ -284,6 +282,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 			"pairs", "BUS_ADDR", counts[P2PDMA_MAP_BUS_ADDR],
 			"THRU_HOST_BRIDGE", counts[P2PDMA_MAP_THRU_HOST_BRIDGE],
 			"NOT_SUPPORTED", counts[P2PDMA_MAP_NOT_SUPPORTED],
+			"pairs_depending_on_unknown_acs", unknown,
 			"reasons", rs, "notes", cli_notes_json(cli));
 		ret = cli_print_json(cli, root);
 		goto out;
@@ -326,6 +325,10 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 	fprintf(cli->out, "\nPairs (unordered) among them: %u BUS_ADDR, %u THRU_HOST_BRIDGE, %u NOT_SUPPORTED\n",
 		counts[P2PDMA_MAP_BUS_ADDR], counts[P2PDMA_MAP_THRU_HOST_BRIDGE],
 		counts[P2PDMA_MAP_NOT_SUPPORTED]);
+	if (unknown)
+		fprintf(cli->out, "%u of them pass ports whose ACS registers could not be read (not root, or a short dump):\n"
+			"  those verdicts assume ACS off and may really be THRU_HOST_BRIDGE or NOT_SUPPORTED.\n",
+			unknown);
 	if (nreasons)
 		fprintf(cli->out, "\nWhy the other pairs are not BUS_ADDR:\n");
 	for (i = 0; i < nreasons; i++) {

@@ -409,7 +409,7 @@ int main(int argc, char **argv)
 			/* Commands print their help before touching cli->topo. */
 			cli.out = stdout;
 			argv += optind;
-			optind = 1;
+			optind = 0;
 			return cmd->fn(&cli, cargc, argv);
 		}
 	}
@@ -430,7 +430,9 @@ int main(int argc, char **argv)
 		int cargc = argc - optind;
 		char **cargv = &argv[optind];
 
-		optind = 1;
+		/* 0, not 1: glibc then forgets the '+' of the global parse and
+		 * commands take options after their operands too. */
+		optind = 0;
 		ret = cmd->fn(&cli, cargc, cargv);
 	}
 	p2pdma_policy_destroy(cli.pol);

@@ -701,13 +701,40 @@ static const char *bdf(const struct p2pdma_dev *d, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * Did the capture boot with an IOMMU that requested ACS? The source may say
+ * so (machine.iommu); else the registers tell: every function whose ACS
+ * capability advertises some of SV/RR/CR/UF has all of those set, and at
+ * least one has.
+ */
+static bool booted_with_acs_defaults(const struct p2pdma_topo *topo)
+{
+	bool seen = false;
+	uint32_t i;
+
+	if (topo->machine.iommu >= 0)
+		return topo->machine.iommu == 1;
+	for (i = 0; i < topo->ndevs; i++) {
+		const struct p2pdma_dev *d = topo->devs[i];
+		uint16_t defaults = d->acs_cap & (P2PDMA_ACS_SV | P2PDMA_ACS_RR |
+						  P2PDMA_ACS_CR | P2PDMA_ACS_UF);
+
+		if (d->acs_state != P2PDMA_ACS_PRESENT || !defaults)
+			continue;
+		if ((d->acs_ctrl_boot & defaults) != defaults)
+			return false;
+		seen = true;
+	}
+	return seen;
+}
+
 P2PDMA_EXPORT int p2pdma_policy_apply(struct p2pdma_policy *pol,
 				      struct p2pdma_topo *topo)
 {
 	const struct p2pdma_kernel_profile *pr = &profiles[pol->prof];
 	const char *redir = NULL, *config = NULL;
 	struct p2pdma_acs_log alog;
-	bool once = false, once_old = false;
+	bool once = false, once_old = false, captured_defaults;
 	char *buf = NULL, name[32];
 	uint32_t i;
 	int ret;
@@ -733,10 +760,13 @@ P2PDMA_EXPORT int p2pdma_policy_apply(struct p2pdma_policy *pol,
 	alog.line = log_add;
 	alog.data = pol;
 	alog.warned_once = &once;
+	captured_defaults = booted_with_acs_defaults(topo);
+	if (captured_defaults)
+		log_fmt(pol, "note: the captured ACS registers carry the IOMMU's default bits (SV/RR/CR/UF): the what-if boot assumes firmware left them clear and an IOMMU requests ACS again");
 
 	for (i = 0; i < topo->ndevs; i++) {
 		struct p2pdma_dev *d = topo->devs[i];
-		uint16_t fw, ctrl, implemented;
+		uint16_t fw, ctrl, implemented, defaults;
 
 		if (d->acs_state == P2PDMA_ACS_ABSENT) {
 			if (redir && pr->acs_cmdline == P2PDMA_ACS_CMDLINE_REDIR_ONLY &&
@@ -751,12 +781,21 @@ P2PDMA_EXPORT int p2pdma_policy_apply(struct p2pdma_policy *pol,
 					bdf(d, name, sizeof(name)));
 			continue;
 		}
-		/* The loaded register is what firmware left (pci_enable_acs() step 3). */
+		/*
+		 * pci_enable_acs() step 3 reads what firmware left. A captured
+		 * register is not that: when the capture booted with an IOMMU,
+		 * it already holds the kernel's defaults. We take firmware to
+		 * have left those default bits clear (as firmware does) and
+		 * let the what-if boot set them again.
+		 */
+		defaults = d->acs_cap & (P2PDMA_ACS_SV | P2PDMA_ACS_RR |
+					 P2PDMA_ACS_CR | P2PDMA_ACS_UF);
 		fw = d->acs_ctrl_boot;
+		if (captured_defaults)
+			fw &= (uint16_t)~defaults;
 		ctrl = fw;
-		if (pol->iommu_acs)
-			ctrl |= d->acs_cap & (P2PDMA_ACS_SV | P2PDMA_ACS_RR |
-					      P2PDMA_ACS_CR | P2PDMA_ACS_UF);
+		if (pol->iommu_acs || captured_defaults)
+			ctrl |= defaults;
 		if (pr->acs_cmdline == P2PDMA_ACS_CMDLINE_REDIR_ONLY) {
 			if (redir && redir_match_old(d, redir, &once_old, pol, NULL, 0)) {
 				ctrl &= (uint16_t)~P2PDMA_ACS_REDIR_MASK;

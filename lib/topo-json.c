@@ -48,21 +48,26 @@ jfail(const struct jload *ld, const char *path, const char *fmt, ...)
 	return p2pdma_err(ld->ctx, -EINVAL, "%s: %s: %s", ld->file, path, msg);
 }
 
-/* "devices[3]" + "bars" -> "devices[3].bars"; truncation only shortens messages. */
+/*
+ * "devices[3]" + "bars" -> "devices[3].bars". Truncation only shortens
+ * messages; the length is tested so that gcc sees it was considered.
+ */
 static void jpath(char *buf, const char *parent, const char *key)
 {
-	if (parent[0])
-		snprintf(buf, JPATH_LEN, "%s.%s", parent, key);
-	else
-		snprintf(buf, JPATH_LEN, "%s", key);
+	int n = parent[0] ? snprintf(buf, JPATH_LEN, "%s.%s", parent, key)
+			  : snprintf(buf, JPATH_LEN, "%s", key);
+
+	if (n < 0)
+		buf[0] = '\0';
 }
 
 static void jpath_idx(char *buf, const char *parent, const char *key, size_t i)
 {
-	if (parent[0])
-		snprintf(buf, JPATH_LEN, "%s.%s[%zu]", parent, key, i);
-	else
-		snprintf(buf, JPATH_LEN, "%s[%zu]", key, i);
+	int n = parent[0] ? snprintf(buf, JPATH_LEN, "%s.%s[%zu]", parent, key, i)
+			  : snprintf(buf, JPATH_LEN, "%s[%zu]", key, i);
+
+	if (n < 0)
+		buf[0] = '\0';
 }
 
 /*

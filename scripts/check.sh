@@ -20,8 +20,9 @@ failures=()
 # meson test summary lines: "Ok: N", "Fail: N", "Skipped: N", "Timeout: N"...
 count_meson() {
 	local dir=$1 name=$2 log
+	shift 2
 	log=$(mktemp)
-	meson test -C "$dir" --print-errorlogs --num-processes 2 2>&1 | tee "$log"
+	meson test -C "$dir" --print-errorlogs --num-processes 2 "$@" 2>&1 | tee "$log"
 	local ok fail skip tmo xfail upass
 	ok=$(awk '/^Ok:/{print $2}' "$log" | tail -1)
 	fail=$(awk '/^Fail:/{print $2}' "$log" | tail -1)
@@ -42,7 +43,7 @@ count_meson() {
 }
 
 build_phase() {
-	local name=$1 dir=$2; shift 2
+	local name=$1 dir=$2 suites=$3; shift 3
 	echo "=== check: $name"
 	if [ ! -f "$dir/build.ninja" ]; then
 		if ! meson setup "$dir" --werror "$@" >"$dir.setup.log" 2>&1; then
@@ -50,16 +51,20 @@ build_phase() {
 			failed=$((failed + 1)); failures+=("$name: meson setup failed"); return
 		fi
 		rm -f "$dir.setup.log"
+	else
+		meson configure "$dir" -Dwerror=true >/dev/null
 	fi
 	if ! ninja -C "$dir"; then
 		failed=$((failed + 1)); failures+=("$name: build failed"); return
 	fi
-	count_meson "$dir" "$name"
+	# shellcheck disable=SC2086
+	count_meson "$dir" "$name" $suites
 }
 
-build_phase "gcc -Werror" build
-CC=gcc build_phase "gcc ASan+UBSan" build-asan -Db_sanitize=address,undefined -Db_lundef=false
-CC=clang build_phase "clang -Werror" build-clang
+build_phase "gcc -Werror" build ""
+CC=gcc build_phase "gcc ASan+UBSan" build-asan "--suite unit --suite cli" \
+	-Db_sanitize=address,undefined -Db_lundef=false
+CC=clang build_phase "clang -Werror" build-clang "--suite unit --suite cli"
 
 echo "=== check: real-kernel conformance (QEMU)"
 if [ "${P2PDMA_SKIP_CONFORMANCE:-0}" = 1 ]; then

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # lspci-oracle.sh - real lspci as the oracle for our dump reader and our dump writer
 #
-# 1. For every tests/fixtures/dumps/*.lspci (and tests/fixtures/kernel/*/lspci*.txt
+# 1. For every tests/fixtures/dumps/*.lspci (and tests/fixtures/kernel/*/lspci-xxxx.txt.gz
 #    when present): the parent/child edges of `lspci -F DUMP -t` equal those of
 #    `p2pdma --dump DUMP tree --json`, and the IDs/classes of `lspci -F DUMP -n`
 #    equal ours.
@@ -13,7 +13,7 @@
 set -u
 
 bin=${P2PDMA_BIN:?set P2PDMA_BIN to the p2pdma binary}
-src=${P2PDMA_SRCDIR:?set P2PDMA_SRCDIR to the source tree}
+src=${P2PDMA_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 if ! command -v lspci >/dev/null 2>&1; then
     echo "SKIP: lspci (pciutils) is not installed"
     exit 77
@@ -179,8 +179,15 @@ EOF
 }
 
 shopt -s nullglob
-for dump in "$src"/tests/fixtures/dumps/*.lspci "$src"/tests/fixtures/kernel/*/lspci*.txt; do
+for dump in "$src"/tests/fixtures/dumps/*.lspci; do
     check_dump "$dump"
+done
+# The real-kernel captures (QEMU guests, lspci -xxxx as root), gzipped.
+for gz in "$src"/tests/fixtures/kernel/*/lspci-xxxx.txt.gz; do
+    name=$(basename "$(dirname "$gz")")
+    mkdir -p "$tmp/kernel/$name"
+    gzip -dc "$gz" > "$tmp/kernel/$name/lspci-xxxx.txt"
+    check_dump "$tmp/kernel/$name/lspci-xxxx.txt"
 done
 
 # Our writer, read by the real reader.
