@@ -231,6 +231,46 @@ static int apply_acs_edit(struct cli *cli, const struct acs_edit *e)
 	return 0;
 }
 
+/*
+ * The registers already carry what the kernel applied at boot: say which
+ * functions the machine's own command line configured, never apply it again.
+ */
+static void explain_boot_cmdline(struct cli *cli, const char *cmdline)
+{
+	static char note[1024];
+	size_t n = p2pdma_topo_num_devs(cli->topo), i, off = 0;
+	unsigned int hits = 0;
+	char why[512], first[512] = "";
+
+	for (i = 0; i < n; i++) {
+		struct p2pdma_dev *d = p2pdma_topo_dev(cli->topo, i);
+
+		if (!p2pdma_policy_cmdline_matches(cli->pol, cmdline, d, why, sizeof(why)))
+			continue;
+		if (!hits++)
+			snprintf(first, sizeof(first), "%s", why);
+		else if (off < sizeof(note))
+			off += (size_t)snprintf(note + off, sizeof(note) - off,
+						"%s%s", off ? ", " : "", p2pdma_dev_name(d));
+	}
+	if (!hits || cli->nnotes >= CLI_MAX_NOTES)
+		return;
+	if (hits == 1) {
+		snprintf(note, sizeof(note), "%s", first);
+	} else {
+		char rest[1024];
+		int w;
+
+		memcpy(rest, note, sizeof(rest));
+		w = snprintf(note, sizeof(note),
+			     "%s; the same command line also configured ACS on %s",
+			     first, rest);
+		if (w >= (int)sizeof(note))
+			memcpy(note + sizeof(note) - 4, "...", 4);
+	}
+	cli->notes[cli->nnotes++] = note;
+}
+
 /* Build the policy: explicit options first, then what the source carried. */
 static int setup_policy(struct cli *cli, const struct options *o)
 {
@@ -292,6 +332,8 @@ static int setup_policy(struct cli *cli, const struct options *o)
 		if (ret)
 			return ret;
 	}
+	if (!o->cmdline && !o->iommu && m.cmdline)
+		explain_boot_cmdline(cli, m.cmdline);
 	return 0;
 }
 
