@@ -1,37 +1,50 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* cmd-check.c - p2pdma check: the kernel's verdict for a provider and its clients */
 #include <getopt.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli-verdict.h"
 
 static const char check_help[] =
-"Usage: p2pdma [SOURCE] check [--json] PROVIDER CLIENT [CLIENT...]\n"
+"Usage: p2pdma [SOURCE] [POLICY] [WHAT-IF] check [--json] PROVIDER CLIENT [CLIENT...]\n"
 "\n"
-"Asks what the kernel decides when CLIENT(s) DMA into memory owned by\n"
-"PROVIDER: pci_p2pdma_distance_many(provider, clients, verbose=true), i.e.\n"
-"calc_map_type_and_dist() for every client. For each client it prints\n"
+"What the kernel decides when each CLIENT (the DMA initiator: NIC, GPU,\n"
+"NVMe...) reads or writes memory owned by PROVIDER (e.g. an NVMe CMB or a\n"
+"GPU BAR): pci_p2pdma_distance_many(provider, clients, verbose), i.e.\n"
+"calc_map_type_and_dist() for every client (spec 2.2, 2.3).\n"
 "\n"
-"  verdict   BUS_ADDR          P2P turns around in a common switch/bridge\n"
-"            THRU_HOST_BRIDGE  P2P goes through the root complex, allowed by\n"
-"                              the host-bridge allow list or the AMD Zen rule\n"
-"            NOT_SUPPORTED     the kernel refuses (mapping fails -EREMOTEIO)\n"
-"  distance  hops from each side to the common upstream device, or the sum\n"
-"            of both chain lengths when there is none\n"
-"  path      provider -> ... -> common <- ... <- client, with [ACS ...] on\n"
-"            the ports whose RR/CR/EC redirect bits force traffic upward\n"
-"  why       the rule that decided, the host bridge devices and allow-list rows\n"
-"  dmesg     the lines the kernel would log (spec 2.8)\n"
-"  fix       the kernel parameter that would make the pair BUS_ADDR\n"
+"The kernel walks up from both devices to their common upstream bridge.\n"
+"  BUS_ADDR          supported, direct: traffic turns around in that switch\n"
+"                    or bridge and never reaches the CPU\n"
+"  THRU_HOST_BRIDGE  supported, via the root complex: there is no common\n"
+"                    bridge, or ACS redirect (RR/CR/EC) on a port of the path\n"
+"                    forces traffic up, and the host bridge is allowed (AMD\n"
+"                    Zen CPU rule, or the host-bridge allow list)\n"
+"  NOT_SUPPORTED     refused: the same, but the host bridge is not allowed;\n"
+"                    mapping the memory fails (-EREMOTEIO)\n"
+"For each client it prints the verdict, the distance (hops from each side to\n"
+"the common bridge, or both chain lengths added when there is none), the\n"
+"path with [common], [ACS redirect] and [ACS ?] (state unknown) marks, why,\n"
+"the dmesg lines the kernel would log (spec 2.8) and the kernel parameter\n"
+"that would make it BUS_ADDR ('p2pdma fix' explains and verifies it). The\n"
+"last line is the sum the kernel returns (-1 if any client is refused),\n"
+"which nvmet and pci_p2pmem_find_many() rank providers by.\n"
 "\n"
-"and the distance sum (-1 when any client is NOT_SUPPORTED), as nvmet and\n"
-"other orchestrators see it. PROVIDER and CLIENT are DDDD:BB:DD.F or BB:DD.F.\n"
+"With ACS state unknown (lspci -xxx dump, sysfs read without root) verdicts\n"
+"are computed as if redirect were off and say what they would be otherwise.\n"
 "\n"
-"Exit status: 0 all clients supported, 1 some client NOT_SUPPORTED,\n"
+"PROVIDER and CLIENT are DDDD:BB:DD.F or BB:DD.F (domain 0000).\n"
+"Exit status: 0 every client supported, 1 some client NOT_SUPPORTED,\n"
 "2 usage or input error.\n"
 "\n"
-"Example: p2pdma --example xeon-8gpu check 0000:17:00.0 0000:18:00.0\n";
+"Examples:\n"
+"  p2pdma --example xeon-8gpu check 18:00.0 19:00.0 1b:00.0\n"
+"  p2pdma --example arm-server check 0001:01:00.0 0003:01:00.0\n"
+"  p2pdma --example xeon-8gpu --cmdline 'pci=disable_acs_redir=0000:17:00.0;0000:17:01.0' \\\n"
+"         check --json 18:00.0 19:00.0\n";
 
 struct p2pdma_router *cli_router(struct cli *cli)
 {
@@ -152,18 +165,116 @@ void cli_verdict_path(const struct p2pdma_dev *provider,
 			       v->common || i != n - 1 ? " <- " : " <- ");
 }
 
-static const char *map_short(enum p2pdma_map_type t)
+const char *cli_map_meaning(enum p2pdma_map_type t)
 {
-	return p2pdma_map_type_name(t);
+	switch (t) {
+	case P2PDMA_MAP_BUS_ADDR: return "supported, direct";
+	case P2PDMA_MAP_THRU_HOST_BRIDGE: return "supported, via the host bridge";
+	case P2PDMA_MAP_NOT_SUPPORTED: return "refused";
+	default: return "unknown";
+	}
 }
 
-json_t *cli_verdict_json(const struct p2pdma_dev *provider,
+int cli_term_width(const struct cli *cli)
+{
+	const char *env = getenv("COLUMNS");
+	struct winsize ws;
+
+	if (env && atoi(env) >= 40)
+		return atoi(env);
+	if (isatty(fileno(cli->out)) &&
+	    !ioctl(fileno(cli->out), TIOCGWINSZ, &ws) && ws.ws_col >= 40)
+		return ws.ws_col;
+	return 100;
+}
+
+/* Length of the next unbreakable piece of @s: up to the next arrow or
+ * just after the next "; ". */
+static size_t piece_len(const char *s)
+{
+	size_t i;
+
+	for (i = 1; s[i]; i++) {
+		if (s[i] == ' ' && (!strncmp(s + i, " -> ", 4) ||
+				    !strncmp(s + i, " <- ", 4) ||
+				    !strncmp(s + i, " => ", 4)))
+			return i;
+		if (s[i - 1] == ';' && s[i] == ' ')
+			return i + 1;
+	}
+	return i;
+}
+
+void cli_wrap(struct cli *cli, const char *first, const char *cont,
+	      const char *text)
+{
+	int width = cli_term_width(cli);
+	size_t col = strlen(first);
+	const char *s = text;
+	bool fresh = true;
+
+	fputs(first, cli->out);
+	while (*s) {
+		size_t n = piece_len(s);
+
+		if (!fresh && col + n > (size_t)width) {
+			fprintf(cli->out, "\n%s", cont);
+			col = strlen(cont);
+			while (*s == ' ') {
+				s++;
+				n--;
+			}
+		}
+		fwrite(s, 1, n, cli->out);
+		col += n;
+		s += n;
+		fresh = false;
+	}
+	fputc('\n', cli->out);
+}
+
+enum p2pdma_map_type cli_if_acs_redirect(struct cli *cli,
+					 const struct p2pdma_dev *provider,
+					 const struct p2pdma_verdict *v,
+					 char *why, size_t len)
+{
+	const struct p2pdma_allow_entry *e;
+	struct p2pdma_host_bridge_info hi;
+	struct p2pdma_dev_info in;
+
+	why[0] = 0;
+	/* Only a BUS_ADDR verdict can flip: with a known redirect the pair
+	 * already went to the host bridge, without a common bridge ACS is
+	 * never read (spec 2.2). */
+	if (!v->acs_unknown || !v->common || v->map_type != P2PDMA_MAP_BUS_ADDR)
+		return P2PDMA_MAP_BUS_ADDR;
+	if (p2pdma_policy_cpu_rule(cli->pol)) {
+		snprintf(why, len, "the AMD Zen CPU rule admits the host bridge");
+		return P2PDMA_MAP_THRU_HOST_BRIDGE;
+	}
+	/* A common bridge means one host bridge: the same-bridge rule (2.4). */
+	p2pdma_dev_get_info(provider, &in, sizeof(in));
+	p2pdma_host_bridge_get_info(in.host_bridge, &hi);
+	if (!hi.hostdev) {
+		snprintf(why, len, "host bridge %s has no device the allow list could match",
+			 hi.name);
+		return P2PDMA_MAP_NOT_SUPPORTED;
+	}
+	p2pdma_dev_get_info(hi.hostdev, &in, sizeof(in));
+	e = p2pdma_policy_allow_lookup(cli->pol, in.vendor, in.device);
+	snprintf(why, len, "host bridge device %s %04x:%04x is %s the allow list",
+		 in.bdf, in.vendor, in.device, e ? "on" : "NOT on");
+	return e ? P2PDMA_MAP_THRU_HOST_BRIDGE : P2PDMA_MAP_NOT_SUPPORTED;
+}
+
+json_t *cli_verdict_json(struct cli *cli, const struct p2pdma_dev *provider,
 			 const struct p2pdma_dev *client,
 			 const struct p2pdma_verdict *v)
 {
 	json_t *o = json_object(), *acs = json_array(), *dmesg = json_array();
 	json_t *unk = json_array(), *hd = json_array();
-	char path[2048];
+	enum p2pdma_map_type alt;
+	char path[2048], why[256];
 	unsigned int i;
 
 	if (!o || !acs || !dmesg || !unk || !hd) {
@@ -182,8 +293,9 @@ json_t *cli_verdict_json(const struct p2pdma_dev *provider,
 				      json_string(p2pdma_dev_name(v->hostdev[i])) :
 				      json_null());
 	cli_verdict_path(provider, client, v, path, sizeof(path));
+	alt = cli_if_acs_redirect(cli, provider, v, why, sizeof(why));
 	json_object_set_new(o, "client", json_string(p2pdma_dev_name(client)));
-	json_object_set_new(o, "map_type", json_string(map_short(v->map_type)));
+	json_object_set_new(o, "map_type", json_string(p2pdma_map_type_name(v->map_type)));
 	json_object_set_new(o, "distance", json_integer(v->distance));
 	json_object_set_new(o, "acs_redirect", acs);
 	json_object_set_new(o, "host_bridge_allowed",
@@ -200,6 +312,11 @@ json_t *cli_verdict_json(const struct p2pdma_dev *provider,
 	json_object_set_new(o, "host_devices", hd);
 	json_object_set_new(o, "acs_unknown", json_boolean(v->acs_unknown));
 	json_object_set_new(o, "acs_unknown_devices", unk);
+	/* What the pair would be if a port marked unknown had redirect on:
+	 * null when the verdict does not depend on the unknown state. */
+	json_object_set_new(o, "map_type_if_acs_redirect",
+			    alt == P2PDMA_MAP_BUS_ADDR ? json_null() :
+			    json_string(p2pdma_map_type_name(alt)));
 	json_object_set_new(o, "acs_list_truncated", json_boolean(v->acs_truncated));
 	return o;
 }
@@ -209,94 +326,135 @@ static void hostdev_text(struct cli *cli, const char *indent,
 			 const struct p2pdma_allow_entry *e, const char *side)
 {
 	struct p2pdma_dev_info in;
+	char line[512];
 
 	if (!hd) {
 		fprintf(cli->out,
-			"%s  %s host bridge: no host bridge device (the first function on the root bus is neither 00.0 nor a Root Port): not allowed\n",
-			indent, side);
+			"%s    %s host bridge has no device the allow list could match\n"
+			"%s    (the first function on its root bus is neither 00.0 nor a Root Port): not allowed\n",
+			indent, side, indent);
 		return;
 	}
 	p2pdma_dev_get_info(hd, &in, sizeof(in));
 	if (e)
-		fprintf(cli->out,
-			"%s  %s host bridge device %s %04x:%04x is on the allow list%s%s%s\n",
-			indent, side, in.bdf, in.vendor, in.device,
-			e->flags & P2PDMA_REQ_SAME_HOST_BRIDGE ?
-			" with REQ_SAME_HOST_BRIDGE (only P2P below that one host bridge)" : "",
-			e->comment ? ": " : "", e->comment ? e->comment : "");
+		snprintf(line, sizeof(line),
+			 "%s host bridge device %s %04x:%04x is on the allow list%s%s%s",
+			 side, in.bdf, in.vendor, in.device,
+			 e->flags & P2PDMA_REQ_SAME_HOST_BRIDGE ?
+			 " with REQ_SAME_HOST_BRIDGE (only P2P below that one host bridge)" : "",
+			 e->comment ? " (" : "", e->comment ? e->comment : "");
 	else
-		fprintf(cli->out,
-			"%s  %s host bridge device %s %04x:%04x is NOT on the allow list\n",
-			indent, side, in.bdf, in.vendor, in.device);
+		snprintf(line, sizeof(line),
+			 "%s host bridge device %s %04x:%04x is NOT on the allow list",
+			 side, in.bdf, in.vendor, in.device);
+	if (e && e->comment)
+		strncat(line, ")", sizeof(line) - strlen(line) - 1);
+	fprintf(cli->out, "%s    %s\n", indent, line);
+}
+
+static void dev_list(struct cli *cli, const struct p2pdma_dev *const *d,
+		     unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		fprintf(cli->out, "%s%s", i ? ", " : "", p2pdma_dev_name(d[i]));
 }
 
 void cli_verdict_text(struct cli *cli, const struct p2pdma_dev *provider,
 		      const struct p2pdma_dev *client,
 		      const struct p2pdma_verdict *v, const char *indent)
 {
-	char path[2048], l1[64], l2[64];
-	unsigned int i;
+	char path[2048], l1[64], l2[64], first[64], cont[64], why[256];
+	enum p2pdma_map_type alt;
 
-	fprintf(cli->out, "%s%s -> %s: %s, distance %d\n", indent,
-		cli_dev_label(client, l1, sizeof(l1)),
+	alt = cli_if_acs_redirect(cli, provider, v, why, sizeof(why));
+	fprintf(cli->out, "%sclient %s -> provider %s: %s (%s), distance %d%s\n",
+		indent, cli_dev_label(client, l1, sizeof(l1)),
 		cli_dev_label(provider, l2, sizeof(l2)),
-		p2pdma_map_type_name(v->map_type), v->distance);
+		p2pdma_map_type_name(v->map_type), cli_map_meaning(v->map_type),
+		v->distance,
+		alt != P2PDMA_MAP_BUS_ADDR ? "  [assumes ACS redirect off: state unknown]" : "");
 	cli_verdict_path(provider, client, v, path, sizeof(path));
-	fprintf(cli->out, "%s  path: %s\n", indent, path);
+	snprintf(first, sizeof(first), "%s  path: ", indent);
+	snprintf(cont, sizeof(cont), "%s        ", indent);
+	cli_wrap(cli, first, cont, path);
 	fprintf(cli->out, "%s  why:\n", indent);
 	if (v->common && !v->nacs)
 		fprintf(cli->out,
-			"%s  common upstream device %s, no ACS redirect on the path: the transaction turns around there\n",
-			indent, p2pdma_dev_name(v->common));
+			"%s    common upstream bridge %s and no ACS redirect on the path%s:\n"
+			"%s    the transaction turns around there\n",
+			indent, p2pdma_dev_name(v->common),
+			v->acs_unknown ? " as far as known" : "", indent);
 	else if (v->common) {
-		fprintf(cli->out,
-			"%s  common upstream device %s, but ACS redirect (RR/CR/EC) is set on",
+		fprintf(cli->out, "%s    common upstream bridge %s, but ACS redirect (RR/CR/EC) is set on ",
 			indent, p2pdma_dev_name(v->common));
-		for (i = 0; i < v->nacs; i++)
-			fprintf(cli->out, "%s %s", i ? "," : "",
-				p2pdma_dev_name(v->acs[i]));
-		fprintf(cli->out, ": requests are forced up to the host bridge\n");
+		dev_list(cli, v->acs, v->nacs);
+		fprintf(cli->out, ":\n%s    requests are forced up to the host bridge\n", indent);
 	} else {
 		fprintf(cli->out,
-			"%s  no common upstream bridge: the path crosses the host bridge%s (ACS is not examined)\n",
-			indent, v->same_host_bridge ? "" : "s");
+			"%s    no common upstream bridge: the path crosses %s (ACS is not examined)\n",
+			indent, v->same_host_bridge ? "the host bridge" :
+			"two host bridges");
 	}
 	if (v->acs_unknown) {
-		fprintf(cli->out, "%s  ACS state unknown on", indent);
-		for (i = 0; i < v->nunknown; i++)
-			fprintf(cli->out, "%s %s", i ? "," : "",
-				p2pdma_dev_name(v->unknown[i]));
+		fprintf(cli->out, "%s    ACS state unknown on ", indent);
+		dev_list(cli, v->unknown, v->nunknown);
+		fprintf(cli->out, "\n");
+		if (alt != P2PDMA_MAP_BUS_ADDR)
+			fprintf(cli->out,
+				"%s    computed as if redirect were off; if any of them has RR/CR/EC set (usual on\n"
+				"%s    root and downstream ports when an IOMMU is on) the pair is %s instead:\n"
+				"%s    %s\n",
+				indent, indent, p2pdma_map_type_name(alt), indent, why);
+		else if (v->common)
+			fprintf(cli->out,
+				"%s    the verdict does not depend on them, but the fix may need them too\n",
+				indent);
 		fprintf(cli->out,
-			": computed as if off; the verdict depends on it (read config space as root or use an lspci -xxxx dump)\n");
+			"%s    to know: run as root on the machine, or use an 'lspci -xxxx' dump taken as root\n",
+			indent);
 	}
 	if (v->host_bridge_path && v->map_type != P2PDMA_MAP_BUS_ADDR) {
 		if (v->cpu_rule) {
 			fprintf(cli->out,
-				"%s  the AMD Zen CPU rule (cpu_supports_p2pdma) admits every host-bridge path; the allow list is not consulted\n",
-				indent);
+				"%s    the AMD Zen CPU rule (cpu_supports_p2pdma) admits every host-bridge path;\n"
+				"%s    the allow list is not consulted\n", indent, indent);
 		} else if (v->same_host_bridge) {
 			hostdev_text(cli, indent, v->hostdev[0], v->hb_entry[0], "the");
 		} else {
 			hostdev_text(cli, indent, v->hostdev[0], v->hb_entry[0], "provider's");
 			hostdev_text(cli, indent, v->hostdev[1], v->hb_entry[1], "client's");
 			fprintf(cli->out,
-				"%s  different host bridges need both devices listed and neither row with REQ_SAME_HOST_BRIDGE\n",
+				"%s    (across host bridges both must be listed, neither with REQ_SAME_HOST_BRIDGE)\n",
 				indent);
 		}
 	}
 	if (v->ndmesg) {
+		unsigned int i;
+
 		fprintf(cli->out, "%s  dmesg:\n", indent);
 		for (i = 0; i < v->ndmesg; i++)
 			fprintf(cli->out, "%s    %s\n", indent, v->dmesg[i]);
 	}
-	if (v->fix[0])
-		fprintf(cli->out, "%s  fix: %s   (see 'p2pdma fix %s %s')\n",
-			indent, v->fix, p2pdma_dev_name(provider),
-			p2pdma_dev_name(client));
-	else if (!v->common && v->map_type == P2PDMA_MAP_NOT_SUPPORTED)
+	if (v->fix[0]) {
+		char see[128];
+
+		snprintf(first, sizeof(first), "%s  fix: ", indent);
+		snprintf(cont, sizeof(cont), "%s       ", indent);
+		cli_wrap(cli, first, cont, v->fix);
+		snprintf(see, sizeof(see), "'p2pdma fix %s %s'", p2pdma_dev_name(provider),
+			 p2pdma_dev_name(client));
+		fprintf(cli->out, "%s       (%s verifies it and tells the isolation cost)\n",
+			indent, see);
+	} else if (!v->common && v->map_type == P2PDMA_MAP_NOT_SUPPORTED) {
 		fprintf(cli->out,
-			"%s  fix: none on the command line: only an allow-listed host bridge or the AMD Zen rule admits this path\n",
-			indent);
+			"%s  fix: none on the kernel command line: only an allow-listed host bridge%s\n"
+			"%s       admits this path (as THRU_HOST_BRIDGE); see 'p2pdma fix %s %s'\n",
+			indent, p2pdma_policy_cpu_rule(cli->pol) ? "" :
+			" or an AMD Zen CPU", indent, p2pdma_dev_name(provider),
+			p2pdma_dev_name(client));
+	}
 }
 
 int cmd_check(struct cli *cli, int argc, char **argv)
@@ -352,7 +510,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		json_t *root = json_object(), *arr = json_array();
 
 		for (i = 0; i < n; i++)
-			json_array_append_new(arr, cli_verdict_json(provider,
+			json_array_append_new(arr, cli_verdict_json(cli, provider,
 								    clients[i], &v[i]));
 		json_object_set_new(root, "provider",
 				    json_string(p2pdma_dev_name(provider)));
@@ -366,12 +524,22 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 			ret = failed;
 		goto out;
 	}
-	fprintf(cli->out, "provider %s, kernel profile %s\n",
-		p2pdma_dev_name(provider), p2pdma_policy_kernel(cli->pol));
+	{
+		struct p2pdma_dev_info in;
+		char lbl[64];
+
+		p2pdma_dev_get_info(provider, &in, sizeof(in));
+		fprintf(cli->out, "provider %s%s%s, kernel %s, AMD Zen CPU rule %s\n",
+			cli_dev_label(provider, lbl, sizeof(lbl)),
+			in.device_name ? " " : "", in.device_name ? in.device_name : "",
+			p2pdma_policy_kernel(cli->pol),
+			p2pdma_policy_cpu_rule(cli->pol) ? "on" : "off");
+	}
 	for (i = 0; i < n; i++)
 		cli_verdict_text(cli, provider, clients[i], &v[i], "");
-	fprintf(cli->out, "distance (pci_p2pdma_distance_many): %d%s\n", total,
-		total < 0 ? " (some client cannot reach the provider)" : "");
+	fprintf(cli->out, "pci_p2pdma_distance_many() = %d%s\n", total,
+		total < 0 ? " (some client is refused: no p2pmem user would pick this provider)" :
+		n > 1 ? " (sum over the clients; smaller is better)" : "");
 	cli_print_notes(cli);
 	ret = failed;
 out:
