@@ -10,23 +10,32 @@
 #include "cli-verdict.h"
 
 static const char providers_help[] =
-"Usage: p2pdma [SOURCE] providers [--json] [--bar BDF:N ...] [--seed N]\n"
-"                                 [CLIENT...]\n"
+"Usage: p2pdma [SOURCE] [POLICY] [WHAT-IF] providers [--json] [--bar BDF:N ...]\n"
+"              [--seed N] [CLIENT...]\n"
 "\n"
-"Lists the functions with published p2pmem (sysfs p2pmem/published = 1: a\n"
-"driver registered a BAR with pci_p2pdma_add_resource() and published it,\n"
-"e.g. an NVMe CMB) and, given CLIENTs, ranks them as pci_p2pmem_find_many()\n"
-"does: pci_p2pdma_distance_many(provider, clients) without warnings,\n"
-"negative results dropped, the smallest distance wins; the kernel then picks\n"
-"one of the tied providers at RANDOM (get_random_u32_below), not the first.\n"
-"This command shows the tie set and the pick a seeded draw makes.\n"
+"Which p2pmem a kernel user such as nvmet-rdma would pick for a set of\n"
+"clients. A provider is a function whose driver registered a BAR as P2P\n"
+"memory and published it (sysfs p2pmem/published = 1; e.g. an NVMe CMB,\n"
+"spec 1.5). Without CLIENTs it lists them. With CLIENTs it ranks them as\n"
+"pci_p2pmem_find_many() does: pci_p2pdma_distance_many(provider, clients)\n"
+"without warnings, providers some client cannot reach (-1) dropped, the\n"
+"smallest distance wins, and among the tied ones the kernel picks one at\n"
+"RANDOM (get_random_u32_below), not the first. Each provider's line shows\n"
+"every client's verdict (BUS_ADDR, THRU_HOST_BRIDGE, NOT_SUPPORTED as in\n"
+"'p2pdma check') and names the clients that rule it out.\n"
 "\n"
-"--bar BDF:N   what-if: treat BAR N of BDF as registered and published\n"
-"              p2pmem (repeatable); the BAR must be a memory BAR\n"
-"--seed N      seed of the tie-break draw (default: random, printed)\n"
+"  --bar BDF:N  what-if: treat memory BAR N of BDF as registered and\n"
+"               published p2pmem (repeatable), e.g. a GPU or CMB whose\n"
+"               driver does not publish it\n"
+"  --seed N     seed of the tie-break draw (default: random, printed)\n"
 "\n"
-"Exit status: 0 a provider was found (or no CLIENT given), 1 none is usable\n"
-"by all the clients, 2 usage or input error.\n";
+"Exit status: 0 a provider was found (or no CLIENT given), 1 no provider is\n"
+"usable by every client, 2 usage or input error.\n"
+"\n"
+"Examples:\n"
+"  p2pdma --sysfs DIR/sysfs providers\n"
+"  p2pdma --sysfs DIR/sysfs providers --seed 1 0000:05:00.0\n"
+"  p2pdma --example xeon-8gpu providers --bar 1b:00.0:0 --bar 2c:00.0:0 1a:00.0\n";
 
 static int add_bar(struct cli *cli, struct p2pdma_router *r, const char *arg)
 {
@@ -54,6 +63,24 @@ static int add_bar(struct cli *cli, struct p2pdma_router *r, const char *arg)
 				 arg, bar, in.bdf);
 	p2pdma_router_set_published(r, d, true);
 	return 0;
+}
+
+/* "16 MiB": p2pmem sizes are powers of two or close to them. */
+static const char *human(uint64_t v, char *buf, size_t len)
+{
+	static const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double d = (double)v;
+	unsigned int u = 0;
+
+	while (d >= 1024 && u < 4) {
+		d /= 1024;
+		u++;
+	}
+	if (d == (double)(uint64_t)d)
+		snprintf(buf, len, "%.0f %s", d, unit[u]);
+	else
+		snprintf(buf, len, "%.1f %s", d, unit[u]);
+	return buf;
 }
 
 static json_t *p2pmem_json(const struct p2pdma_dev_info *in)
@@ -96,7 +123,9 @@ int cmd_providers(struct cli *cli, int argc, char **argv)
 	const struct p2pdma_dev **clients = NULL;
 	struct p2pdma_find_result *res = NULL;
 	struct p2pdma_verdict *vs = NULL;
-	struct p2pdma_router *r = NULL;
+	struct p2pdma_router *r = NULL, *rx = NULL;
+	enum p2pdma_map_type *types = NULL;
+	int *dists = NULL, k;
 	struct ranked *rank = NULL;
 	size_t ndev, nr = 0, i;
 	int opt, n, ret = 2, found = 0;
@@ -166,6 +195,24 @@ int cmd_providers(struct cli *cli, int argc, char **argv)
 	if (n) {
 		found = p2pdma_find_many(r, clients, (unsigned int)n, seed, res) == 0;
 		qsort(rank, nr, sizeof(*rank), cmp_ranked);
+		/* Every client's verdict for every provider, on a router of its
+		 * own: the kernel's non-verbose walk stops at the first refusal,
+		 * but the user wants to know all the clients that rule it out. */
+		rx = cli_router(cli);
+		types = calloc(nr * (size_t)n + 1, sizeof(*types));
+		dists = calloc(nr * (size_t)n + 1, sizeof(*dists));
+		if (!rx || !types || !dists) {
+			ret = rx ? cli_error("out of memory") : 2;
+			goto out;
+		}
+		for (b = 0; b < nbars; b++)
+			add_bar(cli, rx, bars[b]);
+		for (i = 0; i < nr; i++)
+			for (k = 0; k < n; k++) {
+				types[i * (size_t)n + (size_t)k] =
+					p2pdma_calc(rx, rank[i].dev, clients[k], false, vs);
+				dists[i * (size_t)n + (size_t)k] = vs->distance;
+			}
 	}
 
 	if (cli->json) {
@@ -177,24 +224,27 @@ int cmd_providers(struct cli *cli, int argc, char **argv)
 		for (i = 0; i < nr; i++) {
 			struct p2pdma_dev_info in;
 			json_t *o;
-			int k;
 
 			p2pdma_dev_get_info(rank[i].dev, &in, sizeof(in));
 			o = json_pack("{s:s, s:o, s:b}", "provider", in.bdf,
 				      "p2pmem", p2pmem_json(&in),
 				      "nominated", rank[i].nominated);
 			if (n) {
-				json_t *mt = json_array();
+				json_t *mt = json_array(), *rb = json_array();
 
 				json_object_set_new(o, "distance",
 						    json_integer(rank[i].distance));
-				/* Per-client types, from the cache the ranking filled
-				 * (UNKNOWN after a non-verbose early stop). */
-				for (k = 0; k < n; k++)
-					json_array_append_new(mt, json_string(
-						p2pdma_map_type_name(p2pdma_map_type_of(
-							r, rank[i].dev, clients[k], NULL))));
+				/* Per-client map types, every client evaluated. */
+				for (k = 0; k < n; k++) {
+					enum p2pdma_map_type t = types[i * (size_t)n + (size_t)k];
+
+					json_array_append_new(mt, json_string(p2pdma_map_type_name(t)));
+					if (t == P2PDMA_MAP_NOT_SUPPORTED)
+						json_array_append_new(rb, json_string(
+							p2pdma_dev_name(clients[k])));
+				}
 				json_object_set_new(o, "map_types", mt);
+				json_object_set_new(o, "refused_by", rb);
 			}
 			json_array_append_new(jp, o);
 		}
@@ -222,59 +272,81 @@ int cmd_providers(struct cli *cli, int argc, char **argv)
 
 	if (!nr) {
 		fprintf(cli->out,
-			"no function has published p2pmem (use --bar BDF:N to nominate one)\n");
+			"no function has published p2pmem: no driver registered and published a BAR\n"
+			"(an NVMe CMB does; most GPUs and NICs do not). To ask 'what if', nominate a\n"
+			"memory BAR: p2pdma providers --bar BDF:N [CLIENT...]\n");
 	} else if (!n) {
-		fprintf(cli->out, "functions with published p2pmem:\n");
+		fprintf(cli->out, "functions with published p2pmem (pci_p2pmem_find_many() candidates):\n");
 		for (i = 0; i < nr; i++) {
 			struct p2pdma_dev_info in;
-			char lbl[64];
+			char lbl[64], h1[32], h2[32];
 
 			p2pdma_dev_get_info(rank[i].dev, &in, sizeof(in));
 			if (rank[i].nominated)
-				fprintf(cli->out, "  %s  (nominated with --bar)\n",
+				fprintf(cli->out, "  %-28s nominated with --bar\n",
 					cli_dev_label(rank[i].dev, lbl, sizeof(lbl)));
 			else
-				fprintf(cli->out, "  %s  size %" PRIu64 " available %" PRIu64 "\n",
+				fprintf(cli->out, "  %-28s %s, %s free%s%s\n",
 					cli_dev_label(rank[i].dev, lbl, sizeof(lbl)),
-					in.p2pmem.size, in.p2pmem.available);
+					human(in.p2pmem.size, h1, sizeof(h1)),
+					human(in.p2pmem.available, h2, sizeof(h2)),
+					in.device_name ? "  " : "",
+					in.device_name ? in.device_name : "");
 		}
+		fprintf(cli->out, "give CLIENTs to rank them: p2pdma providers CLIENT [CLIENT...]\n");
 	} else {
 		fprintf(cli->out, "clients:");
 		for (i = 0; i < (size_t)n; i++)
 			fprintf(cli->out, " %s", p2pdma_dev_name(clients[i]));
-		fprintf(cli->out, "\nproviders ranked by pci_p2pdma_distance_many():\n");
+		fprintf(cli->out, "\nproviders, ranked by pci_p2pdma_distance_many() (smaller is better, -1 unusable):\n");
 		for (i = 0; i < nr; i++) {
 			char lbl[64];
 			bool tie = false;
-			unsigned int k;
+			unsigned int t;
 
-			for (k = 0; found && k < res->ncandidates; k++)
-				if (res->candidates[k] == rank[i].dev)
+			for (t = 0; found && t < res->ncandidates; t++)
+				if (res->candidates[t] == rank[i].dev)
 					tie = true;
-			fprintf(cli->out, "  %-28s distance %3d%s%s%s\n",
+			fprintf(cli->out, "  %-28s distance %3d%s%s\n",
 				cli_dev_label(rank[i].dev, lbl, sizeof(lbl)),
 				rank[i].distance,
-				rank[i].distance < 0 ? "  (not usable by every client)" : "",
 				tie ? "  [tie set]" : "",
 				found && res->pick == rank[i].dev ? "  <= pick" : "");
+			for (k = 0; k < n; k++) {
+				enum p2pdma_map_type mt = types[i * (size_t)n + (size_t)k];
+
+				fprintf(cli->out, "      %s: %s, distance %d%s\n",
+					p2pdma_dev_name(clients[k]),
+					p2pdma_map_type_name(mt),
+					dists[i * (size_t)n + (size_t)k],
+					mt == P2PDMA_MAP_NOT_SUPPORTED ? "  <- rules this provider out" : "");
+			}
 		}
 		if (found) {
-			fprintf(cli->out,
-				"tie set: %u provider%s at distance %d; the kernel picks one at random\n",
-				res->ncandidates, res->ncandidates == 1 ? "" : "s",
-				res->distance);
-			fprintf(cli->out, "seeded draw (seed %llu%s): %s (index %u)\n",
+			if (res->ncandidates == 1)
+				fprintf(cli->out,
+					"one provider at the smallest distance %d: the kernel picks it\n",
+					res->distance);
+			else
+				fprintf(cli->out,
+					"tie set: %u providers at distance %d; the kernel picks one of them at random\n",
+					res->ncandidates, res->distance);
+			fprintf(cli->out, "seeded draw (seed %llu%s): %s (index %u of the tie set)\n",
 				seed, seed_set ? "" : ", random; pass --seed to repeat",
 				p2pdma_dev_name(res->pick), res->draw);
 		} else {
 			fprintf(cli->out,
-				"no provider is usable by every client: pci_p2pmem_find_many() returns NULL\n");
+				"no provider is usable by every client: pci_p2pmem_find_many() returns NULL\n"
+				"('p2pdma check PROVIDER CLIENT' says why, 'p2pdma fix' what would help)\n");
 		}
 	}
 	cli_print_notes(cli);
 	ret = n && !found ? 1 : 0;
 out:
 	p2pdma_router_destroy(r);
+	p2pdma_router_destroy(rx);
+	free(types);
+	free(dists);
 	free(clients);
 	free(vs);
 	free(rank);
