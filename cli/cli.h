@@ -10,7 +10,7 @@
 
 #include <p2pdma/p2pdma.h>
 
-#define CLI_MAX_NOTES 16
+#define CLI_MAX_NOTES 64
 
 /*
  * The dispatcher (p2pdma.c) parses the global options, loads the topology,

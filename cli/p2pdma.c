@@ -271,6 +271,22 @@ static void explain_boot_cmdline(struct cli *cli, const char *cmdline)
 	cli->notes[cli->nnotes++] = note;
 }
 
+/*
+ * --cmdline '' (or only blanks) applies nothing: the registers stay as the
+ * source recorded them. Any other value is a what-if boot with that whole
+ * command line, which replaces the one the capture booted with.
+ */
+static bool cmdline_given(const struct options *o)
+{
+	const char *p = o->cmdline;
+
+	if (!p)
+		return false;
+	while (*p == ' ' || *p == '\t' || *p == '\n')
+		p++;
+	return *p != '\0';
+}
+
 /* Build the policy: explicit options first, then what the source carried. */
 static int setup_policy(struct cli *cli, const struct options *o)
 {
@@ -320,19 +336,34 @@ static int setup_policy(struct cli *cli, const struct options *o)
 	 * kernel applied at boot: a command line is applied only as an
 	 * explicit what-if, never a second time.
 	 */
-	if (o->cmdline || o->iommu) {
+	if (cmdline_given(o) || o->iommu) {
 		if (o->cmdline && p2pdma_policy_set_cmdline(cli->pol, o->cmdline))
 			return cli_error("--cmdline: %s", p2pdma_ctx_error(cli->ctx));
+		int booted = p2pdma_topo_infer_iommu_boot(cli->topo);
+		static const char note_unknown[] =
+			"whether the captured machine booted with an IOMMU is unknown and no register shows the kernel's default ACS bits: the what-if boot assumes no IOMMU (add --iommu if it has one)";
+
 		p2pdma_policy_set_iommu_acs(cli->pol, o->iommu);
+		p2pdma_policy_set_captured_iommu(cli->pol, booted == 1);
+		if (booted < 0 && !o->iommu && cli->nnotes < CLI_MAX_NOTES)
+			cli->notes[cli->nnotes++] = note_unknown;
 		if (p2pdma_policy_apply(cli->pol, cli->topo))
 			return cli_error("%s", p2pdma_ctx_error(cli->ctx));
+		/* What the what-if boot logged: the kernel's own lines and ours. */
+		for (i = 0; i < p2pdma_policy_log_count(cli->pol) &&
+			    cli->nnotes < CLI_MAX_NOTES; i++) {
+			const char *line = p2pdma_policy_log_line(cli->pol, i);
+
+			cli->notes[cli->nnotes++] = strncmp(line, "note: ", 6) ?
+						    line : line + 6;
+		}
 	}
 	for (i = 0; i < o->nedits; i++) {
 		ret = apply_acs_edit(cli, &o->edits[i]);
 		if (ret)
 			return ret;
 	}
-	if (!o->cmdline && !o->iommu && m.cmdline)
+	if (!cmdline_given(o) && !o->iommu && m.cmdline)
 		explain_boot_cmdline(cli, m.cmdline);
 	return 0;
 }

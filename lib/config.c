@@ -65,6 +65,7 @@
 
 #define CFG_STD_SIZE		256
 #define CFG_MIN_SIZE		64
+#define CFG_CB_SIZE		128	/* lspci -x of a CardBus bridge */
 
 /* The kernel's loop bounds (PCI_FIND_CAP_TTL, and the ext-cap ttl). */
 #define CAP_TTL			48
@@ -187,6 +188,13 @@ static void decode_bars(struct p2pdma_dev *dev, const uint8_t *cfg,
 			bar->bus |= (uint64_t)rd32(cfg, CFG_BAR0 + 4 * (i + 1)) << 32;
 			i++;
 		}
+		/*
+		 * Only type bits and no address (reserved or below-1M type, or
+		 * a 64-bit type in the last slot): no more than the all-zero
+		 * register says, and encoding would write it back as zero.
+		 */
+		if (bar->flags == P2PDMA_BAR_MEM && !bar->bus)
+			bar->flags = 0;
 	}
 }
 
@@ -373,7 +381,12 @@ int p2pdma_config_decode(struct p2pdma_dev *dev, const uint8_t *cfg,
 		dev->link.speed = lnksta & 0xf;
 		dev->link.width = (lnksta >> 4) & 0x3f;
 	}
-	if (dev->header_type == 1) {
+	/*
+	 * Not from a list that ran past the captured bytes: such a function
+	 * is published again as 64 bytes (ACS unknown), which would drop
+	 * the IDs (a round trip must give back what decoding found).
+	 */
+	if (dev->header_type == 1 && caps_visible) {
 		ssvid = find_cap(cfg, len, 1, CAP_ID_SSVID);
 		if (ssvid > 0 && (size_t)ssvid + SSVID_DEVICE + 2 <= len) {
 			dev->subvendor = rd16(cfg, (size_t)ssvid + SSVID_VENDOR);
@@ -394,7 +407,15 @@ size_t p2pdma_config_image_len(const struct p2pdma_dev *dev)
 	 */
 	if (dev->acs_state != P2PDMA_ACS_UNKNOWN)
 		return P2PDMA_CFG_SIZE;
-	return has_ext_space(dev) ? CFG_STD_SIZE : CFG_MIN_SIZE;
+	/*
+	 * Not 256 bytes for a PCIe function: in a -xxxx dump that means the
+	 * kernel itself had no extended space (cfg_size 256), i.e. no ACS.
+	 * All-ones at 0x100 (encode_ext()) is what unreadable space reads.
+	 */
+	if (has_ext_space(dev))
+		return P2PDMA_CFG_SIZE;
+	/* lspci -x of a CardBus bridge: 128 bytes, its subsystem IDs sit at 0x40. */
+	return dev->header_type == 2 ? CFG_CB_SIZE : CFG_MIN_SIZE;
 }
 
 static void encode_bars(const struct p2pdma_dev *dev, uint8_t *cfg,
@@ -477,6 +498,11 @@ static void encode_ext(const struct p2pdma_dev *dev, uint8_t *cfg)
 {
 	unsigned int acs = 0, sriov = 0, first, second;
 	const unsigned int acs_size = 0x10;
+
+	if (dev->acs_state == P2PDMA_ACS_UNKNOWN && has_ext_space(dev)) {
+		memset(cfg + CFG_STD_SIZE, 0xff, P2PDMA_CFG_SIZE - CFG_STD_SIZE);
+		return;
+	}
 
 	if (dev->acs_state == P2PDMA_ACS_PRESENT) {
 		/* Keep the offset a real capture had, when it is sane. */

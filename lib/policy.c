@@ -196,6 +196,7 @@ struct p2pdma_policy {
 	char cpu_note[256];
 	char *cmdline;
 	bool iommu_acs;
+	bool captured_defaults;		/* p2pdma_policy_set_captured_iommu() */
 	int iommu;			/* 1, 0, -1 unknown */
 	char **log;
 	size_t nlog;
@@ -703,13 +704,14 @@ static const char *bdf(const struct p2pdma_dev *d, char *buf, size_t len)
 
 /*
  * Did the capture boot with an IOMMU that requested ACS? The source may say
- * so (machine.iommu); else the registers tell: every function whose ACS
- * capability advertises some of SV/RR/CR/UF has all of those set, and at
- * least one has.
+ * so (machine.iommu). Else the registers tell: firmware leaves ACS Control
+ * clear, so a function showing exactly the kernel's default bits (all of
+ * SV/RR/CR/UF that its capability advertises) was set by the kernel. A
+ * command line may have cleared some ports, so one such function suffices;
+ * with none, we cannot know.
  */
-static bool booted_with_acs_defaults(const struct p2pdma_topo *topo)
+P2PDMA_EXPORT int p2pdma_topo_infer_iommu_boot(const struct p2pdma_topo *topo)
 {
-	bool seen = false;
 	uint32_t i;
 
 	if (topo->machine.iommu >= 0)
@@ -719,13 +721,17 @@ static bool booted_with_acs_defaults(const struct p2pdma_topo *topo)
 		uint16_t defaults = d->acs_cap & (P2PDMA_ACS_SV | P2PDMA_ACS_RR |
 						  P2PDMA_ACS_CR | P2PDMA_ACS_UF);
 
-		if (d->acs_state != P2PDMA_ACS_PRESENT || !defaults)
-			continue;
-		if ((d->acs_ctrl_boot & defaults) != defaults)
-			return false;
-		seen = true;
+		if (d->acs_state == P2PDMA_ACS_PRESENT && defaults &&
+		    (d->acs_ctrl_boot & 0x7f) == defaults)
+			return 1;
 	}
-	return seen;
+	return -1;
+}
+
+P2PDMA_EXPORT void p2pdma_policy_set_captured_iommu(struct p2pdma_policy *pol,
+						    bool on)
+{
+	pol->captured_defaults = on;
 }
 
 P2PDMA_EXPORT int p2pdma_policy_apply(struct p2pdma_policy *pol,
@@ -760,7 +766,7 @@ P2PDMA_EXPORT int p2pdma_policy_apply(struct p2pdma_policy *pol,
 	alog.line = log_add;
 	alog.data = pol;
 	alog.warned_once = &once;
-	captured_defaults = booted_with_acs_defaults(topo);
+	captured_defaults = pol->captured_defaults;
 	if (captured_defaults)
 		log_fmt(pol, "note: the captured ACS registers carry the IOMMU's default bits (SV/RR/CR/UF): the what-if boot assumes firmware left them clear and an IOMMU requests ACS again");
 

@@ -752,7 +752,8 @@ static size_t read_config(struct pci_dev *pd, uint8_t *cfg)
 }
 
 static int add_function(struct p2pdma_topo *topo, struct pci_dev *pd,
-			const struct lp_source *src, uint8_t *cfg)
+			const struct lp_source *src, uint8_t *cfg,
+			bool full_dump)
 {
 	struct p2pdma_dev *dev;
 	size_t len;
@@ -775,8 +776,17 @@ static int add_function(struct p2pdma_topo *topo, struct pci_dev *pd,
 	if (ret)
 		return p2pdma_err(topo->ctx, ret, "%s: %s: cannot decode config space",
 				  src->where, p2pdma_dev_name(dev));
-	if (src->kind == P2PDMA_SRC_DUMP)
+	/*
+	 * lspci -xxxx prints as many bytes as the kernel's cfg_size. In a
+	 * dump where some function has 4096, one with only 256 had no
+	 * extended space for the kernel either (pci_cfg_space_size()), so
+	 * pci_find_ext_capability() finds no ACS: absent, not unknown.
+	 */
+	if (src->kind == P2PDMA_SRC_DUMP) {
+		if (full_dump && len == 256 && dev->acs_state == P2PDMA_ACS_UNKNOWN)
+			dev->acs_state = P2PDMA_ACS_ABSENT;
 		return 0;
+	}
 	ret = overlay_sysfs(dev, pd, src, len);
 	if (ret)
 		return p2pdma_err(topo->ctx, ret, "%s: out of memory", src->where);
@@ -794,7 +804,7 @@ static int lp_load(struct p2pdma_ctx *ctx, const struct lp_source *src,
 	struct pci_access *volatile a = NULL;
 	struct p2pdma_topo *volatile topo = NULL;
 	volatile int ret = 0;
-	volatile bool in_cleanup = false;
+	volatile bool in_cleanup = false, full_dump = false;
 	uint8_t *volatile cfg = NULL;
 	struct lp_trap trap;
 	char param[4200];
@@ -836,8 +846,11 @@ static int lp_load(struct p2pdma_ctx *ctx, const struct lp_source *src,
 	pci_init(a);
 	pci_scan_bus(a);
 
+	for (struct pci_dev *pd = a->devices; pd; pd = pd->next)
+		if (read_config(pd, cfg) == P2PDMA_CFG_SIZE)
+			full_dump = true;
 	for (struct pci_dev *pd = a->devices; pd; pd = pd->next) {
-		ret = add_function(topo, pd, src, cfg);
+		ret = add_function(topo, pd, src, cfg, full_dump);
 		if (ret)
 			goto out;
 	}

@@ -109,6 +109,32 @@ int p2pdma_policy_set_cmdline(struct p2pdma_policy *pol, const char *cmdline);
 void p2pdma_policy_set_iommu_acs(struct p2pdma_policy *pol, bool on);
 
 /**
+ * p2pdma_policy_set_captured_iommu() - the loaded registers come from a boot
+ * with an IOMMU that requested ACS
+ * @pol: the policy
+ * @on: true: the captured ACS Control values include the kernel's default
+ *      bits (SV|RR|CR|UF where advertised); p2pdma_policy_apply() then
+ *      takes firmware to have left those bits clear and an IOMMU to request
+ *      them again. false (the default): the loaded values are what firmware
+ *      left, as pci_enable_acs() reads them.
+ *
+ * A what-if boot over a live capture needs this, or a command line that
+ * clears redirect bits looks ineffective on 6.11+ kernels, whose
+ * config_acs arithmetic restores masked bits from the firmware value.
+ */
+void p2pdma_policy_set_captured_iommu(struct p2pdma_policy *pol, bool on);
+
+/**
+ * p2pdma_topo_infer_iommu_boot() - did the capture boot with ACS requested?
+ * @topo: the topology
+ *
+ * Return: 1 or 0 when the source says (machine facts); else 1 if some
+ * function shows exactly the kernel's default ACS bits (firmware leaves
+ * them clear), -1 when nothing tells.
+ */
+int p2pdma_topo_infer_iommu_boot(const struct p2pdma_topo *topo);
+
+/**
  * p2pdma_policy_apply() - boot the policy's command line on a topology
  * @pol: the policy
  * @topo: the topology; its ACS Control registers are rewritten as

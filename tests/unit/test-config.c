@@ -437,7 +437,11 @@ static void test_roundtrip_model(void **state)
 	d->has_sriov = false;
 	roundtrip(d);
 
-	/* An endpoint: IO, 32- and 64-bit BARs; ACS unknown (256-byte image). */
+	/*
+	 * An endpoint: IO, 32- and 64-bit BARs; ACS unknown: a full image
+	 * whose extended space reads all-ones (a 256-byte one would say the
+	 * kernel had no extended space, hence no ACS).
+	 */
 	memset(d, 0, sizeof(*d));
 	d->vendor = 0x144d;
 	d->device = 0xa808;
@@ -448,7 +452,7 @@ static void test_roundtrip_model(void **state)
 	d->bars[2] = (struct p2pdma_bar){ .bus = 0xd000, .flags = P2PDMA_BAR_IO };
 	d->bars[5] = (struct p2pdma_bar){ .bus = 0xfe800000, .flags = P2PDMA_BAR_MEM };
 	d->acs_state = P2PDMA_ACS_UNKNOWN;
-	assert_int_equal(p2pdma_config_image_len(d), 256);
+	assert_int_equal(p2pdma_config_image_len(d), 4096);
 	roundtrip(d);
 
 	/* Conventional PCI with unknown ACS: only 64 bytes are published. */
