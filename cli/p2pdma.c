@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -114,6 +115,29 @@ static int set_source(struct options *o, int opt, const char *arg)
 	return 0;
 }
 
+/* Say once why ACS is unknown, and what to do about it. */
+static void note_unknown_acs(struct cli *cli)
+{
+	size_t n = p2pdma_topo_num_devs(cli->topo), i, unknown = 0;
+	static char note[256];
+
+	for (i = 0; i < n; i++) {
+		struct p2pdma_dev_info in;
+
+		p2pdma_dev_get_info(p2pdma_topo_dev(cli->topo, i), &in, sizeof(in));
+		unknown += in.acs_state == P2PDMA_ACS_UNKNOWN;
+	}
+	if (!unknown || cli->nnotes >= CLI_MAX_NOTES)
+		return;
+	snprintf(note, sizeof(note),
+		 "ACS unknown on %zu of %zu functions (%s): verdicts through them assume ACS off",
+		 unknown, n,
+		 p2pdma_topo_source(cli->topo) == P2PDMA_SRC_LIVE && geteuid() ?
+		 "not root: the extended config space is unreadable; run with sudo" :
+		 "the source holds no extended config space; capture with sudo lspci -xxxx");
+	cli->notes[cli->nnotes++] = note;
+}
+
 static int load_source(struct cli *cli, const struct options *o)
 {
 	int ret;
@@ -151,6 +175,7 @@ static int load_source(struct cli *cli, const struct options *o)
 	if (ret)
 		return cli_error("%s", *p2pdma_ctx_error(cli->ctx) ?
 				 p2pdma_ctx_error(cli->ctx) : strerror(-ret));
+	note_unknown_acs(cli);
 	return 0;
 }
 
