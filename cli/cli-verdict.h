@@ -17,10 +17,12 @@ void cli_verdict_path(const struct p2pdma_dev *provider,
 json_t *cli_verdict_json(struct cli *cli, const struct p2pdma_dev *provider,
 			 const struct p2pdma_dev *client,
 			 const struct p2pdma_verdict *v);
-/* The explanation in text: path, why, dmesg, fix. @indent prefixes lines. */
+/* The explanation in text: path, why, dmesg, fix. @indent prefixes lines;
+ * @see_fix adds the pointer to 'p2pdma fix' (not from fix itself). */
 void cli_verdict_text(struct cli *cli, const struct p2pdma_dev *provider,
 		      const struct p2pdma_dev *client,
-		      const struct p2pdma_verdict *v, const char *indent);
+		      const struct p2pdma_verdict *v, const char *indent,
+		      bool see_fix);
 /* Columns to wrap text output at: $COLUMNS, the terminal's width, else 100. */
 int cli_term_width(const struct cli *cli);
 /* Print @text after @first, breaking lines before " -> ", " <- ", " => "

@@ -363,7 +363,8 @@ static void dev_list(struct cli *cli, const struct p2pdma_dev *const *d,
 
 void cli_verdict_text(struct cli *cli, const struct p2pdma_dev *provider,
 		      const struct p2pdma_dev *client,
-		      const struct p2pdma_verdict *v, const char *indent)
+		      const struct p2pdma_verdict *v, const char *indent,
+		      bool see_fix)
 {
 	char path[2048], l1[64], l2[64], first[64], cont[64], why[256];
 	enum p2pdma_map_type alt;
@@ -443,17 +444,23 @@ void cli_verdict_text(struct cli *cli, const struct p2pdma_dev *provider,
 		snprintf(first, sizeof(first), "%s  fix: ", indent);
 		snprintf(cont, sizeof(cont), "%s       ", indent);
 		cli_wrap(cli, first, cont, v->fix);
+		if (!see_fix)
+			return;
 		snprintf(see, sizeof(see), "'p2pdma fix %s %s'", p2pdma_dev_name(provider),
 			 p2pdma_dev_name(client));
 		fprintf(cli->out, "%s       (%s verifies it and tells the isolation cost)\n",
 			indent, see);
 	} else if (!v->common && v->map_type == P2PDMA_MAP_NOT_SUPPORTED) {
+		char see[128] = "";
+
+		if (see_fix)
+			snprintf(see, sizeof(see), "; see 'p2pdma fix %s %s'",
+				 p2pdma_dev_name(provider), p2pdma_dev_name(client));
 		fprintf(cli->out,
 			"%s  fix: none on the kernel command line: only an allow-listed host bridge%s\n"
-			"%s       admits this path (as THRU_HOST_BRIDGE); see 'p2pdma fix %s %s'\n",
+			"%s       admits this path (as THRU_HOST_BRIDGE)%s\n",
 			indent, p2pdma_policy_cpu_rule(cli->pol) ? "" :
-			" or an AMD Zen CPU", indent, p2pdma_dev_name(provider),
-			p2pdma_dev_name(client));
+			" or an AMD Zen CPU", indent, see);
 	}
 }
 
@@ -481,7 +488,8 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		}
 	}
 	if (argc - optind < 2) {
-		fputs(check_help, stderr);
+		fputs("Usage: p2pdma [SOURCE] check [--json] PROVIDER CLIENT [CLIENT...]   ('p2pdma check --help' explains)\n",
+		      stderr);
 		return cli_error("check: need a PROVIDER and at least one CLIENT");
 	}
 	provider = cli_find_dev(cli, argv[optind]);
@@ -536,7 +544,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 			p2pdma_policy_cpu_rule(cli->pol) ? "on" : "off");
 	}
 	for (i = 0; i < n; i++)
-		cli_verdict_text(cli, provider, clients[i], &v[i], "");
+		cli_verdict_text(cli, provider, clients[i], &v[i], "", true);
 	fprintf(cli->out, "pci_p2pdma_distance_many() = %d%s\n", total,
 		total < 0 ? " (some client is refused: no p2pmem user would pick this provider)" :
 		n > 1 ? " (sum over the clients; smaller is better)" : "");

@@ -8,29 +8,40 @@
 #include "cli-verdict.h"
 
 static const char fix_help[] =
-"Usage: p2pdma [SOURCE] fix [--json] PROVIDER CLIENT\n"
+"Usage: p2pdma [SOURCE] [POLICY] [WHAT-IF] fix [--json] PROVIDER CLIENT\n"
 "\n"
-"Finds the smallest kernel command-line change that makes the pair\n"
-"BUS_ADDR (P2P turning around in the common switch instead of going up to\n"
-"the root complex):\n"
+"What it takes to make the pair BUS_ADDR (P2P turning around in the common\n"
+"switch instead of going up to the root complex), and what it costs:\n"
 "\n"
-"  * when ACS redirect (RR/CR/EC) on the examined path is the reason:\n"
-"    pci=disable_acs_redir=<exactly those functions> (kernel 4.19+), the same\n"
-"    as pci=config_acs=x0x00xx@<BDF>;... (6.11+: EC, CR, RR forced to 0,\n"
-"    other bits as firmware left them), and the runtime equivalent with\n"
-"    setpci (lost at reboot or device reset). It also says what isolation\n"
-"    this costs: ports without redirect let devices below them talk without\n"
-"    the IOMMU seeing it, so their IOMMU groups merge.\n"
-"  * when there is no common upstream bridge: no command line can help;\n"
-"    only the host-bridge allow list (a newer kernel) or the AMD Zen CPU\n"
-"    rule admit the path, as THRU_HOST_BRIDGE. It names the host bridge\n"
-"    devices the kernel checks.\n"
+"  * already BUS_ADDR: nothing (exit 0).\n"
+"  * ACS redirect (RR/CR/EC) on ports of the path, or on the provider or\n"
+"    client itself (multi-function endpoints have ACS too): clear those bits\n"
+"    on exactly those functions, with pci=disable_acs_redir=LIST (4.19+), or\n"
+"    pci=config_acs=x0x00xx@...;... (6.11+, reliable with several devices\n"
+"    from 6.15), or at runtime with setpci (until reboot or reset; then\n"
+"    rebind the provider's driver, whose map-type cache keeps old verdicts).\n"
+"    Cost: the IOMMU no longer sees traffic between devices below those\n"
+"    ports; Linux puts every device below a port without redirect into that\n"
+"    port's IOMMU group, so VFIO must assign them together.\n"
+"  * no common upstream bridge (different root ports or host bridges): no\n"
+"    command line helps; the path always crosses the root complex and is\n"
+"    allowed (THRU_HOST_BRIDGE) only by the AMD Zen CPU rule or a host\n"
+"    bridge on the kernel's allow list; for BUS_ADDR move both devices\n"
+"    below one switch.\n"
+"  * ACS state unknown on the path: the verdict and the fix are computed as\n"
+"    if redirect were off; it says which functions to check.\n"
 "\n"
-"The fix is verified: applied through the policy layer to a copy of the\n"
-"topology, the pair is recomputed and must come out BUS_ADDR.\n"
+"Every command line shown is verified: booted through the policy layer on a\n"
+"copy of the topology under the same kernel profile, the pair must come out\n"
+"BUS_ADDR; a variant that does not work on this profile is marked so.\n"
 "\n"
-"Exit status: 0 already BUS_ADDR or a verified fix exists, 1 no command-line\n"
-"fix, 2 usage or input error.\n";
+"Exit status: 0 already BUS_ADDR or a verified fix exists, 1 no verified\n"
+"command-line fix, 2 usage or input error.\n"
+"\n"
+"Examples:\n"
+"  p2pdma --example xeon-8gpu fix 18:00.0 19:00.0\n"
+"  p2pdma --example xeon-8gpu --kernel 6.15 fix --json 18:00.0 1b:00.0\n"
+"  p2pdma --example arm-server fix 0001:01:00.0 0003:01:00.0\n";
 
 /* ACS Control RR|CR|EC: cleared by disable_acs_redir (spec 2.7). */
 #define REDIR_BITS 0x002c
@@ -40,6 +51,7 @@ struct fix_check {
 	enum p2pdma_map_type map_type;
 	int distance;
 	char error[256];
+	char log[512];		/* the what-if boot's kernel log, '; '-joined */
 };
 
 /* Recompute the pair on a copy booted with @param (policy layer). */
@@ -83,6 +95,16 @@ static void verify(struct cli *cli, const struct p2pdma_dev *provider,
 		snprintf(fc->error, sizeof(fc->error), "copy lost a function");
 		goto out;
 	}
+	{
+		size_t i, off = 0;
+
+		/* What the kernel would log while applying @param: tells why a
+		 * variant fails (e.g. 6.11 - 6.14's "Can't parse"). */
+		for (i = 0; i < p2pdma_policy_log_count(pol) && off < sizeof(fc->log); i++)
+			off += (size_t)snprintf(fc->log + off, sizeof(fc->log) - off,
+						"%s%s", i ? "; " : "",
+						p2pdma_policy_log_line(pol, i));
+	}
 	fc->map_type = p2pdma_calc(r, p, c, false, v);
 	fc->distance = v->distance;
 	fc->ran = true;
@@ -94,29 +116,44 @@ out:
 	free(v);
 }
 
-/* Distinct IOMMU groups below (and of) the changed functions. */
-static size_t groups_below(struct cli *cli, const struct p2pdma_dev *node,
-			   int *groups, size_t max, bool *unknown)
+/* Is @d @node or below it? */
+static bool below(const struct p2pdma_dev *d, const struct p2pdma_dev *node)
 {
+	struct p2pdma_dev_info in;
+
+	while (d) {
+		if (d == node)
+			return true;
+		p2pdma_dev_get_info(d, &in, sizeof(in));
+		d = in.upstream;
+	}
+	return false;
+}
+
+/*
+ * The IOMMU groups that become one when @node loses RR/CR/EC. Linux's
+ * pci_device_group() (drivers/iommu/iommu.c) puts a device whose path to
+ * the root is not fully isolated (SV|RR|CR|UF) into the group of the
+ * bridge above it, so a port without redirect absorbs every group below
+ * it, the port's own included; sibling ports keep their own groups. For an
+ * endpoint, the non-isolated functions of its slot share a group
+ * (get_pci_function_alias_group()). Groups of @node's set go to @groups.
+ */
+static size_t merged_groups(struct cli *cli, const struct p2pdma_dev *node,
+			    int *groups, size_t max, bool *unknown)
+{
+	struct p2pdma_dev_info nin;
 	size_t n = 0, i, k;
 
+	p2pdma_dev_get_info(node, &nin, sizeof(nin));
 	for (i = 0; i < p2pdma_topo_num_devs(cli->topo); i++) {
-		const struct p2pdma_dev *d = p2pdma_topo_dev(cli->topo, i), *u;
+		const struct p2pdma_dev *d = p2pdma_topo_dev(cli->topo, i);
 		struct p2pdma_dev_info in;
-		bool below = false;
 
-		for (u = d; u; ) {
-			if (u == node) {
-				below = true;
-				break;
-			}
-			p2pdma_dev_get_info(u, &in, sizeof(in));
-			u = in.upstream;
-		}
-		if (!below)
-			continue;
 		p2pdma_dev_get_info(d, &in, sizeof(in));
-		if (in.is_bridge)
+		if (!below(d, node) &&
+		    (nin.is_bridge || in.is_vf || in.domain != nin.domain ||
+		     in.bus != nin.bus || in.dev != nin.dev))
 			continue;
 		if (in.iommu_group < 0) {
 			*unknown = true;
@@ -130,6 +167,75 @@ static size_t groups_below(struct cli *cli, const struct p2pdma_dev *node,
 	return n;
 }
 
+struct merge {
+	int groups[64];
+	size_t n;
+	char who[256];
+};
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+static bool share_group(const struct merge *x, const struct merge *y)
+{
+	size_t a, b;
+
+	for (a = 0; a < x->n; a++)
+		for (b = 0; b < y->n; b++)
+			if (x->groups[a] == y->groups[b])
+				return true;
+	return false;
+}
+
+/* Join sets that share a group (a changed port above another one). */
+static size_t coalesce(struct merge *m, size_t nm)
+{
+	size_t i, j, a, b;
+
+	for (i = 0; i < nm; i++) {
+		for (j = i + 1; j < nm; j++) {
+			size_t len;
+
+			if (!share_group(&m[i], &m[j]))
+				continue;
+			for (b = 0; b < m[j].n; b++) {
+				for (a = 0; a < m[i].n && m[i].groups[a] != m[j].groups[b]; a++)
+					;
+				if (a == m[i].n && m[i].n < 64)
+					m[i].groups[m[i].n++] = m[j].groups[b];
+			}
+			/* "A, B" in m[i].who, cut short if it would overflow. */
+			len = strlen(m[i].who);
+			if (len + 2 + strlen(m[j].who) < sizeof(m[i].who)) {
+				memcpy(m[i].who + len, ", ", 2);
+				memcpy(m[i].who + len + 2, m[j].who, strlen(m[j].who) + 1);
+			}
+			m[j] = m[--nm];
+			j = i;	/* rescan: the union may now touch others */
+		}
+	}
+	return nm;
+}
+
+static void print_cmd(struct cli *cli, const char *title, const char *param,
+		      const struct fix_check *fc, const char *kernel)
+{
+	fprintf(cli->out, "  %s", title);
+	if (!fc->ran)
+		fprintf(cli->out, "  [could not verify: %s]\n", fc->error);
+	else if (fc->map_type == P2PDMA_MAP_BUS_ADDR)
+		fprintf(cli->out, "  [verified on %s: BUS_ADDR, distance %d]\n",
+			kernel, fc->distance);
+	else
+		fprintf(cli->out, "  [does NOT work on %s: the pair stays %s]\n",
+			kernel, p2pdma_map_type_name(fc->map_type));
+	cli_wrap(cli, "    ", "      ", param);
+	if (fc->ran && fc->map_type != P2PDMA_MAP_BUS_ADDR && fc->log[0])
+		cli_wrap(cli, "    boot log: ", "      ", fc->log);
+}
+
 int cmd_fix(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -140,13 +246,14 @@ int cmd_fix(struct cli *cli, int argc, char **argv)
 	const struct p2pdma_dev *provider, *client;
 	struct p2pdma_verdict *v = NULL;
 	struct p2pdma_router *r = NULL;
-	struct fix_check chk_redir, chk_config;
-	char config[1024] = "", setpci[P2PDMA_MAX_ACS][160], isolation[1024] = "";
-	int all_groups[256];
-	size_t nall = 0;
-	bool all_unknown = false;
-	struct fix_check chk_new;
-	json_t *root = NULL;
+	struct fix_check chk_redir, chk_config, chk_new;
+	char config[1024] = "", setpci[P2PDMA_MAX_ACS][160], why[256];
+	char unk_fix[1024] = "";
+	struct merge *m = NULL;
+	size_t nm = 0, k;
+	bool groups_unknown = false;
+	enum p2pdma_map_type alt = P2PDMA_MAP_BUS_ADDR;
+	const char *kernel = p2pdma_policy_kernel(cli->pol);
 	unsigned int i;
 	int opt, ret = 2;
 	bool fixable = false, verified = false;
@@ -163,8 +270,9 @@ int cmd_fix(struct cli *cli, int argc, char **argv)
 		}
 	}
 	if (argc - optind != 2) {
-		fputs(fix_help, stderr);
-		return cli_error("fix: need PROVIDER and CLIENT");
+		fputs("Usage: p2pdma [SOURCE] fix [--json] PROVIDER CLIENT   ('p2pdma fix --help' explains)\n",
+		      stderr);
+		return cli_error("fix: need exactly one PROVIDER and one CLIENT");
 	}
 	provider = cli_find_dev(cli, argv[optind]);
 	if (!provider)
@@ -173,33 +281,43 @@ int cmd_fix(struct cli *cli, int argc, char **argv)
 	if (!client)
 		return 2;
 	v = calloc(1, sizeof(*v));
-	if (!v)
-		return cli_error("out of memory");
+	m = calloc(P2PDMA_MAX_ACS, sizeof(*m));
+	if (!v || !m) {
+		ret = cli_error("out of memory");
+		goto out;
+	}
 	r = cli_router(cli);
 	if (!r)
 		goto out;
 	p2pdma_calc(r, provider, client, true, v);
 	memset(&chk_redir, 0, sizeof(chk_redir));
 	memset(&chk_config, 0, sizeof(chk_config));
+	memset(&chk_new, 0, sizeof(chk_new));
+	alt = cli_if_acs_redirect(cli, provider, v, why, sizeof(why));
 
-	if (v->map_type == P2PDMA_MAP_BUS_ADDR) {
+	if (v->map_type == P2PDMA_MAP_BUS_ADDR && alt != P2PDMA_MAP_BUS_ADDR) {
+		size_t off = 0;
+
+		/* BUS_ADDR only as far as known: name what to clear if the
+		 * unknown registers turn out to redirect. */
+		status = "depends_on_unknown_acs";
+		off += (size_t)snprintf(unk_fix, sizeof(unk_fix), "pci=disable_acs_redir=");
+		for (i = 0; i < v->nunknown && off < sizeof(unk_fix); i++)
+			off += (size_t)snprintf(unk_fix + off, sizeof(unk_fix) - off,
+						"%s%s", i ? ";" : "",
+						p2pdma_dev_name(v->unknown[i]));
+	} else if (v->map_type == P2PDMA_MAP_BUS_ADDR) {
 		status = "already_bus_addr";
-	} else if (!v->common) {
-		status = "no_cmdline_fix";
-	} else if (!v->nacs || !v->fix[0]) {
-		/* ACS unknown only, or a list too long for us: nothing known to change. */
+	} else if (!v->common || !v->nacs || !v->fix[0]) {
 		status = "no_cmdline_fix";
 	} else {
-		size_t off = 0, ioff = 0;
+		size_t off = 0;
 
 		status = "fix";
 		fixable = true;
 		off += (size_t)snprintf(config, sizeof(config), "pci=config_acs=");
 		for (i = 0; i < v->nacs; i++) {
 			struct p2pdma_dev_info in;
-			int groups[64];
-			bool unk = false;
-			size_t ng, g;
 
 			p2pdma_dev_get_info(v->acs[i], &in, sizeof(in));
 			if (off < sizeof(config))
@@ -209,105 +327,128 @@ int cmd_fix(struct cli *cli, int argc, char **argv)
 				 "setpci -s %s ECAP_ACS+6.w=0000:%04x   # ACSCtl 0x%04x -> 0x%04x",
 				 in.bdf, REDIR_BITS, in.acs_ctrl,
 				 in.acs_ctrl & ~REDIR_BITS);
-			ng = groups_below(cli, v->acs[i], groups, 64, &unk);
-			all_unknown |= unk;
-			for (g = 0; g < ng; g++) {
-				size_t k;
-
-				for (k = 0; k < nall && all_groups[k] != groups[g]; k++)
-					;
-				if (k == nall && nall < 256)
-					all_groups[nall++] = groups[g];
-			}
-			if (ioff < sizeof(isolation)) {
-				ioff += (size_t)snprintf(isolation + ioff,
-							 sizeof(isolation) - ioff,
-							 "%s%s: ", ioff ? "; " : "", in.bdf);
-				for (g = 0; g < ng && ioff < sizeof(isolation); g++)
-					ioff += (size_t)snprintf(isolation + ioff,
-								 sizeof(isolation) - ioff,
-								 "%s%d", g ? "," : "groups ",
-								 groups[g]);
-				if (ioff < sizeof(isolation))
-					ioff += (size_t)snprintf(isolation + ioff,
-								 sizeof(isolation) - ioff, "%s%s",
-								 ng > 1 ? " would merge" :
-								 ng == 1 ? " (one group: no merge below it)" :
-								 "no groups known",
-								 unk ? " (some groups unknown)" : "");
-			}
+			m[nm].n = merged_groups(cli, v->acs[i], m[nm].groups, 64,
+						&groups_unknown);
+			snprintf(m[nm].who, sizeof(m[nm].who), "%s", in.bdf);
+			nm++;
 		}
+		nm = coalesce(m, nm);
+		for (k = 0; k < nm; k++)
+			qsort(m[k].groups, m[k].n, sizeof(int), cmp_int);
 		verify(cli, provider, client, v->fix, &chk_redir, NULL);
 		verify(cli, provider, client, config, &chk_config, NULL);
 		verified = (chk_redir.ran && chk_redir.map_type == P2PDMA_MAP_BUS_ADDR) ||
 			   (chk_config.ran && chk_config.map_type == P2PDMA_MAP_BUS_ADDR);
-		/* 6.11 - 6.14 mishandle the ACS masks; show a kernel that works. */
-		memset(&chk_new, 0, sizeof(chk_new));
+		/* 6.11 - 6.14 mishandle the ACS masks (spec 2.7); show a
+		 * kernel where the same parameter works. */
 		if (!verified)
 			verify(cli, provider, client, v->fix, &chk_new, "6.15");
 	}
 
 	if (cli->json) {
-		json_t *sp = json_array(), *acs = json_array(), *hd = json_array();
+		json_t *root = json_object(), *sp = json_array(), *acs = json_array();
+		json_t *hd = json_array(), *mg = json_array(), *unk = json_array();
+		char iso[1024] = "";
+		size_t ioff = 0, g;
 
-		root = json_object();
 		for (i = 0; fixable && i < v->nacs; i++) {
 			json_array_append_new(sp, json_string(setpci[i]));
 			json_array_append_new(acs, json_string(p2pdma_dev_name(v->acs[i])));
 		}
+		for (i = 0; i < v->nunknown; i++)
+			json_array_append_new(unk, json_string(p2pdma_dev_name(v->unknown[i])));
 		for (i = 0; i < 2; i++)
 			json_array_append_new(hd, v->hostdev[i] ?
 				json_string(p2pdma_dev_name(v->hostdev[i])) : json_null());
+		for (k = 0; k < nm; k++) {
+			json_t *a = json_array();
+
+			for (g = 0; g < m[k].n; g++)
+				json_array_append_new(a, json_integer(m[k].groups[g]));
+			json_array_append_new(mg, a);
+			if (ioff < sizeof(iso))
+				ioff += (size_t)snprintf(iso + ioff, sizeof(iso) - ioff,
+					"%s%s: %zu group%s", k ? "; " : "", m[k].who, m[k].n,
+					m[k].n > 1 ? " become one" : " (no change)");
+		}
 		json_object_set_new(root, "provider", json_string(p2pdma_dev_name(provider)));
 		json_object_set_new(root, "client", json_string(p2pdma_dev_name(client)));
 		json_object_set_new(root, "map_type", json_string(p2pdma_map_type_name(v->map_type)));
 		json_object_set_new(root, "distance", json_integer(v->distance));
 		json_object_set_new(root, "status", json_string(status));
 		json_object_set_new(root, "acs_redirect", acs);
-		json_object_set_new(root, "disable_acs_redir", fixable ? json_string(v->fix) : json_null());
+		json_object_set_new(root, "disable_acs_redir", fixable ? json_string(v->fix) :
+				    unk_fix[0] ? json_string(unk_fix) : json_null());
 		json_object_set_new(root, "config_acs", fixable ? json_string(config) : json_null());
 		json_object_set_new(root, "setpci", sp);
-		json_object_set_new(root, "isolation", fixable ? json_string(isolation) : json_null());
+		json_object_set_new(root, "isolation", fixable ? json_string(iso) : json_null());
+		json_object_set_new(root, "iommu_groups_merged", mg);
 		json_object_set_new(root, "host_devices", hd);
 		json_object_set_new(root, "acs_unknown", json_boolean(v->acs_unknown));
+		json_object_set_new(root, "acs_unknown_devices", unk);
+		json_object_set_new(root, "map_type_if_acs_redirect",
+				    alt == P2PDMA_MAP_BUS_ADDR ? json_null() :
+				    json_string(p2pdma_map_type_name(alt)));
 		if (fixable) {
 			json_object_set_new(root, "verified", json_boolean(verified));
 			json_object_set_new(root, "verified_map_type",
 					    json_string(chk_redir.ran ? p2pdma_map_type_name(chk_redir.map_type) : "error"));
 			json_object_set_new(root, "config_acs_map_type",
 					    json_string(chk_config.ran ? p2pdma_map_type_name(chk_config.map_type) : "error"));
+			json_object_set_new(root, "config_acs_boot_log",
+					    json_string(chk_config.log));
+			if (!verified && chk_new.ran)
+				json_object_set_new(root, "map_type_on_6_15",
+						    json_string(p2pdma_map_type_name(chk_new.map_type)));
 		}
 		json_object_set_new(root, "notes", cli_notes_json(cli));
 		ret = cli_print_json(cli, root);
 		if (!ret)
-			ret = (!strcmp(status, "already_bus_addr") || verified) ? 0 : 1;
+			ret = (!strcmp(status, "fix") && !verified) ||
+			      !strcmp(status, "no_cmdline_fix") ? 1 : 0;
 		goto out;
 	}
 
-	cli_verdict_text(cli, provider, client, v, "");
+	cli_verdict_text(cli, provider, client, v, "", false);
 	fputc('\n', cli->out);
 	if (!strcmp(status, "already_bus_addr")) {
 		fprintf(cli->out, "already BUS_ADDR: nothing to change.\n");
 		ret = 0;
+	} else if (!strcmp(status, "depends_on_unknown_acs")) {
+		fprintf(cli->out,
+			"BUS_ADDR only if ACS redirect is off on the functions whose ACS state is\n"
+			"unknown; otherwise the pair is %s (%s).\n"
+			"Check them as root: lspci -vvv -s BDF | grep ACSCtl (ReqRedir/CmpltRedir/EgressCtrl\n"
+			"must be '-'). If some are set, clear them on those functions, e.g.:\n",
+			p2pdma_map_type_name(alt), why);
+		cli_wrap(cli, "  ", "    ", unk_fix);
+		fprintf(cli->out,
+			"(listing a function without ACS, or with redirect already off, is harmless)\n");
+		ret = 0;
 	} else if (!v->common) {
+		bool zen_possible = !p2pdma_policy_cpu_rule(cli->pol);
+
 		fprintf(cli->out,
 			"no command-line fix: provider and client share no upstream bridge, so the\n"
-			"path always crosses the host bridge and ACS is not even examined.\n"
-			"Only these can admit it (as THRU_HOST_BRIDGE, never BUS_ADDR):\n"
-			"  - an AMD Zen (family >= 0x17) CPU: cpu_supports_p2pdma();\n");
+			"path always crosses the root complex and ACS is not even examined.\n"
+			"Only these can admit it (as THRU_HOST_BRIDGE, never BUS_ADDR):\n");
+		if (zen_possible)
+			fprintf(cli->out,
+				"  - an AMD Zen (x86 family >= 0x17) CPU with kernel 5.9 or later (cpu_supports_p2pdma();\n"
+				"    this machine's CPU or kernel does not qualify, see --cpu);\n");
 		for (i = 0; i < (v->same_host_bridge ? 1u : 2u); i++) {
 			if (v->hostdev[i]) {
 				struct p2pdma_dev_info in;
 
 				p2pdma_dev_get_info(v->hostdev[i], &in, sizeof(in));
 				fprintf(cli->out,
-					"  - a kernel whose host-bridge allow list has %04x:%04x (device %s)%s;\n",
+					"  - a kernel whose host-bridge allow list has %04x:%04x (host bridge device %s)%s;\n",
 					in.vendor, in.device, in.bdf,
 					v->same_host_bridge ? "" :
-					" without REQ_SAME_HOST_BRIDGE");
+					", without REQ_SAME_HOST_BRIDGE");
 			} else {
 				fprintf(cli->out,
-					"  - nothing for the %s host bridge: it has no device the allow list could match\n",
+					"  - nothing for the %s host bridge: it has no device the allow list could match;\n",
 					i ? "client's" : "provider's");
 			}
 		}
@@ -320,55 +461,54 @@ int cmd_fix(struct cli *cli, int argc, char **argv)
 			"read config space as root (or use an lspci -xxxx dump) and run again.\n");
 		ret = 1;
 	} else {
-		fprintf(cli->out, "kernel command line (4.19+):\n  %s\n", v->fix);
-		fprintf(cli->out, "or, with config_acs (6.11+; EC, CR and RR off, other bits as firmware set them):\n  %s\n",
-			config);
-		fprintf(cli->out, "(in a boot loader, quote the value: ';' separates the devices)\n");
-		fprintf(cli->out, "at runtime, as root, until the next reboot or device reset:\n");
+		fprintf(cli->out, "To make it BUS_ADDR, clear ACS redirect (RR, CR, EC) on exactly ");
 		for (i = 0; i < v->nacs; i++)
-			fprintf(cli->out, "  %s\n", setpci[i]);
-		fprintf(cli->out,
-			"then make the kernel re-evaluate: unbind and rebind the provider's driver\n"
-			"(the map-type cache keeps old verdicts while it stays bound).\n");
-		fprintf(cli->out,
-			"isolation cost: with redirect off, devices below those ports reach each other\n"
-			"without the IOMMU; IOMMU groups below each changed port: %s\n", isolation);
-		if (nall > 1) {
-			size_t g;
-
-			fprintf(cli->out, "  expect IOMMU groups");
-			for (g = 0; g < nall; g++)
-				fprintf(cli->out, "%s %d", g ? "," : "", all_groups[g]);
-			fprintf(cli->out, " to merge into one (VFIO must then assign them together)%s\n",
-				all_unknown ? "; some groups are unknown" : "");
-		}
-		if (v->acs_unknown)
-			fprintf(cli->out,
-				"warning: ACS state unknown on some ports of the path; they may need the same change\n");
-		if (chk_redir.ran)
-			fprintf(cli->out, "check: with %s the pair is %s, distance %d%s\n",
-				v->fix, p2pdma_map_type_name(chk_redir.map_type),
-				chk_redir.distance,
-				verified ? "" : "  (not BUS_ADDR on this kernel)");
-		else
-			fprintf(cli->out, "verification could not run: %s\n", chk_redir.error);
-		if (chk_config.ran)
-			fprintf(cli->out, "check: with %s the pair is %s%s\n", config,
-				p2pdma_map_type_name(chk_config.map_type),
-				chk_config.map_type == P2PDMA_MAP_BUS_ADDR ? "" :
-				"  (this kernel profile has no config_acs= or ignores it)");
+			fprintf(cli->out, "%s%s", i ? ", " : "", p2pdma_dev_name(v->acs[i]));
+		fprintf(cli->out, ":\n");
+		print_cmd(cli, "kernel command line (4.19+):", v->fix, &chk_redir, kernel);
+		print_cmd(cli, "or, kernel command line (6.11+; other ACS bits as firmware set them):",
+			  config, &chk_config, kernel);
 		if (!verified && chk_new.ran)
 			fprintf(cli->out,
-				"this kernel profile (%s) does not clear the bits from the command line\n"
-				"(the 6.11 - 6.14 ACS parameter handling); use the setpci lines, or boot\n"
-				"6.15 or later: there the same parameter gives %s\n",
-				p2pdma_policy_kernel(cli->pol),
+				"  on 6.15 or later, pci=disable_acs_redir= gives %s (the 6.11 - 6.14 ACS\n"
+				"  parameter handling is broken, spec 2.7)\n",
 				p2pdma_map_type_name(chk_new.map_type));
+		fprintf(cli->out, "  (in a boot loader or shell, quote the value: ';' separates the devices)\n");
+		fprintf(cli->out, "  or at runtime, as root, until the next reboot or device reset:\n");
+		for (i = 0; i < v->nacs; i++)
+			fprintf(cli->out, "    %s\n", setpci[i]);
+		fprintf(cli->out,
+			"    then unbind and rebind the provider's driver: its map-type cache keeps the\n"
+			"    old verdict while it stays bound (spec 2.5)\n");
+		fprintf(cli->out,
+			"Cost: with redirect off, devices below those ports reach each other without the\n"
+			"IOMMU seeing it. Linux puts every device below such a port into the port's IOMMU\n"
+			"group, so VFIO can only assign them together:\n");
+		for (k = 0; k < nm; k++) {
+			size_t g;
+
+			fprintf(cli->out, "  %s and below: ", m[k].who);
+			if (m[k].n < 2) {
+				fprintf(cli->out, "%s\n", m[k].n ? "already one group, no change" :
+					"IOMMU groups unknown");
+				continue;
+			}
+			fprintf(cli->out, "groups");
+			for (g = 0; g < m[k].n; g++)
+				fprintf(cli->out, "%s %d", g ? "," : "", m[k].groups[g]);
+			fprintf(cli->out, " become one\n");
+		}
+		if (groups_unknown)
+			fprintf(cli->out, "  (some IOMMU groups are unknown in this source)\n");
+		if (v->acs_unknown)
+			fprintf(cli->out,
+				"warning: ACS state unknown on some functions of the path; they may need the same change\n");
 		ret = verified ? 0 : 1;
 	}
 	cli_print_notes(cli);
 out:
 	p2pdma_router_destroy(r);
 	free(v);
+	free(m);
 	return ret;
 }

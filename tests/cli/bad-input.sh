@@ -52,4 +52,7 @@ expect "one source" --example workstation --dump x tree
 expect "unknown command" --example workstation frobnicate
 expect "ACS" --example workstation --acs-set 0000:00:1f.0=RR tree
 expect "SV,TB,RR" --example xeon-8gpu --acs-set 0000:17:00.0=QQ tree
+expect "--devices" --example workstation matrix --devices 0000:01:00.0 --class gpu
+expect "--all" --example workstation matrix --all --class gpu
+expect "exactly one PROVIDER" --example workstation fix 0000:01:00.0
 finish
