@@ -296,6 +296,9 @@ static int parse_bdf(const struct jload *ld, const char *path, const char *s,
 	f = read_hex(&p, 1);
 	if (f < 0 || *p)
 		goto bad;
+	/* Eight digits do not fit the 16-byte name (see p2pdma_parse_bdf()). */
+	if (dom > 0xfffffff)
+		return jfail(ld, path, "domain 0x%lx out of range (max 0xfffffff) in \"%s\"", dom, s);
 	if (b > 0xff)
 		return jfail(ld, path, "bus 0x%lx out of range (max 0xff) in \"%s\"", b, s);
 	if (d > 0x1f)

@@ -153,6 +153,9 @@ static int parse_hex(const char **p, unsigned long max, unsigned long *out)
 	if (!**p || !((**p >= '0' && **p <= '9') ||
 		      ((**p | 0x20) >= 'a' && (**p | 0x20) <= 'f')))
 		return -EINVAL;
+	/* strtoul() would also take a "0x" prefix: pci_name() never has one. */
+	if (**p == '0' && ((*p)[1] | 0x20) == 'x')
+		return -EINVAL;
 	errno = 0;
 	v = strtoul(*p, &end, 16);
 	if (errno || v > max)
@@ -168,7 +171,13 @@ int p2pdma_parse_bdf(const char *s, uint32_t *domain, uint8_t *bus,
 	unsigned long a, b, d, f;
 	const char *p = s;
 
-	if (!s || parse_hex(&p, 0xffffffffUL, &a) || *p++ != ':' ||
+	/*
+	 * Domains stop at 0xfffffff: pci_name() of an eight-digit domain
+	 * ("DDDDDDDD:BB:DD.F") does not fit the 16-byte names (struct
+	 * p2pdma_dev, p2pdma_dev_info.bdf) and would come back truncated.
+	 * Real domains are 16-bit ACPI segments or VMD's 0x10000 and up.
+	 */
+	if (!s || parse_hex(&p, 0xfffffffUL, &a) || *p++ != ':' ||
 	    parse_hex(&p, 0xffffffffUL, &b))
 		return -EINVAL;
 	if (*p == ':') {
