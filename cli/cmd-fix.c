@@ -83,6 +83,9 @@ static void verify(struct cli *cli, const struct p2pdma_dev *provider,
 	    p2pdma_policy_set_kernel(pol, kernel ? kernel :
 				     p2pdma_policy_kernel(cli->pol)) ||
 	    p2pdma_policy_set_cmdline(pol, param) ||
+	    /* boot it the way the main program's what-if does (p2pdma.c) */
+	    (p2pdma_policy_set_captured_iommu(pol,
+			p2pdma_topo_infer_iommu_boot(copy) == 1), 0) ||
 	    p2pdma_policy_apply(pol, copy) ||
 	    p2pdma_router_create(cli->ctx, copy, pol, &r)) {
 		snprintf(fc->error, sizeof(fc->error), "%s",
