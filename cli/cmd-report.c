@@ -141,7 +141,7 @@ static void acs_fix(struct reason *r)
 					i ? ";" : "", p2pdma_dev_name(r->acs[i]));
 	if (off < sizeof(r->fix))
 		snprintf(r->fix + off, sizeof(r->fix) - off,
-			 "  (weakens isolation: IOMMU groups below %s may merge)",
+			 "  (costs isolation: P2P below %s then bypasses the IOMMU, and each changed port shares an IOMMU group with what is below it)",
 			 p2pdma_dev_name(r->common));
 }
 

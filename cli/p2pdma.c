@@ -265,31 +265,35 @@ static void explain_boot_cmdline(struct cli *cli, const char *cmdline)
 	static char note[1024];
 	size_t n = p2pdma_topo_num_devs(cli->topo), i, off = 0;
 	unsigned int hits = 0;
-	char why[512], first[512] = "";
+	char why[512], param[512] = "";
+	const char *p, *e;
 
 	for (i = 0; i < n; i++) {
 		struct p2pdma_dev *d = p2pdma_topo_dev(cli->topo, i);
 
 		if (!p2pdma_policy_cmdline_matches(cli->pol, cmdline, d, why, sizeof(why)))
 			continue;
-		if (!hits++)
-			snprintf(first, sizeof(first), "%s", why);
-		else if (off < sizeof(note))
-			off += (size_t)snprintf(note + off, sizeof(note) - off,
-						"%s%s", off ? ", " : "", p2pdma_dev_name(d));
+		/* "... your command line: pci=X=Y (entry 'Z')" -> "pci=X=Y" */
+		p = strstr(why, "command line: ");
+		e = p ? strstr(p, " (entry") : NULL;
+		if (!hits++ && p && e)
+			snprintf(param, sizeof(param), "%.*s", (int)(e - p - 14), p + 14);
+		if (hits <= 4)
+			off += (size_t)snprintf(note + off, sizeof(note) - off, "%s%s",
+						off ? ", " : "", p2pdma_dev_name(d));
 	}
 	if (!hits || cli->nnotes >= CLI_MAX_NOTES)
 		return;
-	if (hits == 1) {
-		snprintf(note, sizeof(note), "%s", first);
-	} else {
-		char rest[1024];
+	{
+		char devs[1100];
 		int w;
 
-		memcpy(rest, note, sizeof(rest));
+		w = snprintf(devs, sizeof(devs), "%s%s", note, hits > 4 ? ", ..." : "");
+		if (w < 0)
+			devs[0] = '\0';
 		w = snprintf(note, sizeof(note),
-			     "%s; the same command line also configured ACS on %s",
-			     first, rest);
+			     "the ACS registers of %u function%s (%s) show the machine's own command line%s%s (not applied again)",
+			     hits, hits == 1 ? "" : "s", devs, param[0] ? ": " : "", param);
 		if (w >= (int)sizeof(note))
 			memcpy(note + sizeof(note) - 4, "...", 4);
 	}
