@@ -70,6 +70,12 @@ echo "conformance: kernel $kernel ($(( $(date +%s) - tk )) s)"
 work=$(mktemp -d "${TMPDIR:-/tmp}/p2pdma-conformance.XXXXXX")
 cleanup() { if [ "$keep" = 1 ]; then echo "conformance: work dir kept: $work"; else rm -rf "$work"; fi; }
 trap cleanup EXIT
+# static O_DIRECT checker for the guest; also writes the drives' patterns
+if gcc -static -O2 -Wall -Wextra -Werror -o "$work/p2pcopy" "$here/guest/p2pcopy.c"; then
+    export P2PCOPY=$work/p2pcopy
+else
+    echo "conformance: WARNING: could not build conformance/guest/p2pcopy.c statically; no O_DIRECT checks"
+fi
 p2pdma_bin=${P2PDMA_BIN:-$repo/build/cli/p2pdma}
 case "$p2pdma_bin" in /*) ;; *) p2pdma_bin=$repo/$p2pdma_bin ;; esac
 if [ -x "$p2pdma_bin" ]; then
@@ -137,6 +143,7 @@ for l in "${sel[@]}"; do
     fi
     [ -f "$raw/out/guest-matrix.json" ] && cp "$raw/out/guest-matrix.json" "$gold/guest-matrix.json"
     [ -f "$raw/out/guest-matrix.err" ] && cp "$raw/out/guest-matrix.err" "$gold/guest-matrix.err"
+    [ -f "$raw/out/guest-providers.json" ] && cp "$raw/out/guest-providers.json" "$gold/guest-providers.json"
     trc=0
     "${py[@]}" tool "$gold" "$p2pdma_bin" "$work/results/$name.json" > "$work/results/$name.log" || trc=$?
     np=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["pairs"])' "$work/results/$name.json")

@@ -26,7 +26,9 @@ sw()   { # sw ID BUS NDOWN : x3130-upstream ID with downstream ports ID.d0..ID.d
 pxb()  { # pxb ID BUS_NR
     Q+=(-device "pxb-pcie,id=$1,bus_nr=$2,bus=pcie.0"); }
 nvme() { # nvme ID BUS [ADDR] [EXTRA]   (NVMe with a 16 MiB CMB -> p2pmem provider)
-    truncate -s 1M "$work/$1.img"
+    # distinct known contents per drive (serial = ID) for the O_DIRECT checks
+    if [ -n "${P2PCOPY:-}" ]; then "$P2PCOPY" pattern "$1" 1048576 > "$work/$1.img"
+    else truncate -s 1M "$work/$1.img"; fi
     Q+=(-drive "file=$work/$1.img,if=none,id=$1,format=raw,file.locking=off")
     Q+=(-device "nvme,serial=$1,drive=$1,cmb_size_mb=16,bus=$2${3:+,addr=$3}${4:+,$4}"); }
 

@@ -10,7 +10,7 @@ Subcommands:
       compare our tool (host replay of the captured dump; guest run if captured)
       against the kernel verdicts; writes RESULT.json; exit 1 on disagreement
   table RESULTS_DIR DOC.md
-      rewrite the agreement table between the markers in DOC.md
+      rewrite the agreement table and the O_DIRECT table between the markers in DOC.md
 Only the Python standard library is used.
 """
 import gzip
@@ -99,6 +99,8 @@ def normalize(raw, gold, name, topo, cpu, iommu, extra):
                 gzip.GzipFile(os.path.join(gold, f + ".gz"), 'wb', mtime=0) as dst:
             shutil.copyfileobj(src, dst)
     shutil.copy(os.path.join(raw, "qemu-args.txt"), os.path.join(gold, "qemu-args.txt"))
+    if os.path.exists(os.path.join(out, "odirect.txt")):
+        shutil.copy(os.path.join(out, "odirect.txt"), os.path.join(gold, "odirect.txt"))
     v = parse_verdicts(os.path.join(out, "verdicts.txt"))
     warn, xwarn = parse_dmesg_pairs(os.path.join(out, "dmesg.txt"))
     devices = sorted({p["provider"] for p in v["pairs"]})
@@ -147,11 +149,49 @@ def verdict_key(kj):
                       {"dmesg": [d["text"] for d in p["dmesg"]]} for p in kj["pairs"]]}
 
 
+def struct_page_key(gold):
+    """What must be identical between two runs in the struct-page layer: p2pmem
+    files and the O_DIRECT results (data too, except where QEMU makes it
+    meaningless, see odirect_expect)."""
+    kj = json.load(open(os.path.join(gold, "kernel.json")))
+    kp = {(p["provider"], p["client"]): p["map_type"] for p in kj["pairs"]}
+    key = {"p2pmem": parse_p2pmem(os.path.join(gold, "p2pmem.txt")), "odirect": None}
+    path = os.path.join(gold, "odirect.txt")
+    if os.path.exists(path):
+        od = parse_odirect(path)
+        ops = []
+        for o in od["ops"]:
+            _, data = odirect_expect(kp.get((o["provider"], o["client"])), o["provider"], o["client"],
+                                     kj["iommu"], o["len"])
+            ops.append(dict(o, data=o["data"] if data is not None else "*"))
+        key["odirect"] = {"ns": od["ns"], "control": od["control"], "mmap": od["mmap"], "ops": ops}
+    return key
+
+
 def diff_kernel(a, b):
     ka = verdict_key(json.load(open(os.path.join(a, "kernel.json"))))
     kb = verdict_key(json.load(open(os.path.join(b, "kernel.json"))))
+    sa, sb = struct_page_key(a), struct_page_key(b)
+    rc = 0
+    for key in sa:
+        if sa[key] == sb[key]:
+            continue
+        rc = 1
+        if key == "odirect" and sa[key] and sb[key]:
+            for sub in sa[key]:
+                a, b = sa[key][sub], sb[key][sub]
+                if sub == "ops":
+                    a, b = [str(x) for x in a], [str(x) for x in b]
+                    for x in [x for x in a if x not in b]:
+                        print("  O_DIRECT golden only: %s" % x)
+                    for x in [x for x in b if x not in a]:
+                        print("  O_DIRECT fresh only:  %s" % x)
+                elif a != b:
+                    print("  O_DIRECT %s: golden %s fresh %s" % (sub, a, b))
+        else:
+            print("  %s: golden %s\n  %s: fresh  %s" % (key, sa[key], key, sb[key]))
     if ka == kb:
-        return 0
+        return rc
     for key in ka:
         if ka[key] != kb[key]:
             if key == "pairs":
@@ -237,11 +277,193 @@ def collect_dmesg(obj, client):
     return found
 
 
+# ---- struct-page layer (spec 1.5): p2pmem sysfs files and O_DIRECT ----------------
+
+def parse_p2pmem(path):
+    """p2pmem.txt -> {bdf: {"size", "available", "published"}}"""
+    res = {}
+    for line in open(path):
+        f = line.split()
+        if not f:
+            continue
+        kv = dict(x.split("=", 1) for x in f[1:])
+        res[f[0]] = {"size": int(kv["size"]), "available": int(kv["available"]),
+                     "published": kv["published"] == "1"}
+    return res
+
+
+def tool_p2pmem(obj):
+    """p2pmem of every provider in a `providers --json` answer."""
+    res = {}
+    for p in (obj or {}).get("providers", []):
+        m = p.get("p2pmem") or {}
+        res[str(p.get("provider", "")).lower()] = {
+            "size": m.get("size"), "available": m.get("available"), "published": bool(m.get("published"))}
+    return res
+
+
+def compare_p2pmem(kernel_p2pmem, ours, label, failures):
+    """The published providers and their size/available/published; returns (n, ok)."""
+    want = {b: v for b, v in kernel_p2pmem.items() if v["published"]}
+    n = ok = 0
+    for b in sorted(set(want) | set(ours)):
+        n += 1
+        if want.get(b) == ours.get(b):
+            ok += 1
+        else:
+            failures.append("%s [p2pmem]: %s: kernel sysfs %s, tool %s" % (label, b, want.get(b), ours.get(b)))
+    return n, ok
+
+
+def parse_odirect(path):
+    """p2pcopy's output (odirect.txt)."""
+    od = {"ns": {}, "control": [], "mmap": [], "ops": [], "end": False}
+    for line in open(path):
+        f = line.split()
+        if not f:
+            continue
+        if f[0] == "NS":
+            od["ns"][f[1]] = {"bdf": f[2], "serial": f[3]}
+        elif f[0] == "CONTROL":
+            od["control"].append({"ns": f[1], "result": f[2], "data": f[3]})
+        elif f[0] == "MMAP":
+            od["mmap"].append({"provider": f[1], "case": f[2], "result": f[3]})
+        elif f[0] == "ODIRECT":
+            od["ops"].append({"provider": f[1], "client": f[2], "ns": f[3], "op": f[4], "len": int(f[5]),
+                              "result": f[6], "data": f[7]})
+        elif f[0] == "END":
+            od["end"] = True
+    return od
+
+
+def odirect_expect(map_type, provider, client, iommu, length):
+    """What an O_DIRECT transfer between a p2pmem mapping of PROVIDER and the
+    namespace of CLIENT returns, given the map type of (provider, client).
+
+    6.12: bio pages are pinned with FOLL_PCI_P2PDMA (NVMe queues have
+    BLK_FEAT_PCI_P2PDMA), then nvme_map_data -> dma_map_sgtable ->
+    pci_p2pdma_map_segment -> pci_p2pdma_map_type(pgmap, client) (cached per
+    provider): NOT_SUPPORTED -> -EREMOTEIO -> BLK_STS_TARGET -> EREMOTEIO.
+    BUS_ADDR / THRU_HOST_BRIDGE map (6.12 dma-direct's THRU_HOST_BRIDGE `break`
+    leaves the switch and maps the CPU physical address: correct in 6.12).
+    Returns (result, data): data None = not checkable in QEMU: a BUS_ADDR
+    transfer between two devices with the VT-d on is sent untranslated, but
+    QEMU's switches do not route peer-to-peer, so the TLP goes to QEMU's IOMMU
+    (DMAR fault) instead of the peer; the command still completes."""
+    if map_type not in ("BUS_ADDR", "THRU_HOST_BRIDGE"):
+        return "EREMOTEIO", "-"
+    if map_type == "BUS_ADDR" and provider != client and iommu == "on":
+        return str(length), None
+    return str(length), "ok"
+
+
+def parse_dmesg_odirect(path, opener=open):
+    """Kernel lines with a device prefix printed between p2pcopy's markers."""
+    res, cur = {}, None
+    with opener(path, "rt", errors="replace") as fh:
+        for raw in fh:
+            line = TS_RE.sub('', raw.rstrip('\n'))
+            m = re.match(r'^p2pcopy: begin (' + BDF_RE + ') (' + BDF_RE + ')$', line)
+            if m:
+                cur = (m.group(1), m.group(2))
+                res.setdefault(cur, [])
+                continue
+            if line == "p2pcopy: end":
+                cur = None
+                continue
+            if cur is not None:
+                drv, bdf, text = split_msg(line)
+                if bdf:
+                    res[cur].append((bdf, text))
+    return res
+
+
+def odirect_kernel_check(gold, kernel, label, failures):
+    """Kernel-side facts of the struct-page layer: p2pcopy ran to the end, the
+    O_DIRECT control reads into RAM saw each drive's pattern, the allocate file's
+    mmap rules (spec 1.5), every transfer behaved as the kernel's own verdict for
+    (provider, client) implies, and the mapping path's (first, verbose) evaluation
+    printed exactly the warnings the verdict pass printed. Returns #ops checked."""
+    path = os.path.join(gold, "odirect.txt")
+    if not os.path.exists(path):
+        return None
+    od = parse_odirect(path)
+    if not od["end"]:
+        failures.append("%s [O_DIRECT]: p2pcopy did not finish" % label)
+    for c in od["control"]:
+        if c["result"] != "4096" or c["data"] != "ok":
+            failures.append("%s [O_DIRECT]: control read of %s into RAM: %s %s" % (label, c["ns"], c["result"], c["data"]))
+    want_mmap = {"private": "EINVAL", "offset4096": "EINVAL", "shared": "0"}
+    for m in od["mmap"]:
+        if want_mmap.get(m["case"]) != m["result"]:
+            failures.append("%s [O_DIRECT]: mmap %s of %s/p2pmem/allocate: %s, spec says %s" %
+                            (label, m["case"], m["provider"], m["result"], want_mmap.get(m["case"])))
+    kp = {(p["provider"], p["client"]): p for p in kernel["pairs"]}
+    n = 0
+    for o in od["ops"]:
+        n += 1
+        p = kp.get((o["provider"], o["client"]))
+        if p is None:
+            failures.append("%s [O_DIRECT]: pair %s %s has no kernel verdict" % (label, o["provider"], o["client"]))
+            continue
+        res, data = odirect_expect(p["map_type"], o["provider"], o["client"], kernel["iommu"], o["len"])
+        if o["result"] != res or (data is not None and o["data"] != data):
+            failures.append("%s [O_DIRECT]: provider %s client %s %s %d: kernel verdict %s implies %s/%s, observed %s/%s" %
+                            (label, o["provider"], o["client"], o["op"], o["len"], p["map_type"], res, data,
+                             o["result"], o["data"]))
+    seen = parse_dmesg_odirect(os.path.join(gold, "dmesg.txt.gz"), gzip.open)
+    for k, lines in sorted(seen.items()):
+        want = [(d["device"], d["text"]) for d in kp[k]["dmesg"]] if k in kp else None
+        if lines != want:
+            failures.append("%s [O_DIRECT]: mapping-path warnings for %s %s: %s, verdict pass printed %s" %
+                            (label, k[0], k[1], lines, want))
+    return n
+
+
+def odirect_tool_check(gold, kernel, mat, label, failures):
+    """Observed O_DIRECT results against our tool's map type for (provider, client).
+    Returns (ops, ok, rows) with rows for the doc's O_DIRECT table."""
+    path = os.path.join(gold, "odirect.txt")
+    if not os.path.exists(path):
+        return None
+    od = parse_odirect(path)
+    tp = {(str(p.get("provider", "")).lower(), str(p.get("client", "")).lower()): p
+          for p in mat.get("pairs", [])}
+    kp = {(p["provider"], p["client"]): p for p in kernel["pairs"]}
+    n = ok = 0
+    rows = {}
+    for o in od["ops"]:
+        k = (o["provider"], o["client"])
+        n += 1
+        mt = str(tp.get(k, {}).get("map_type", "(missing)"))
+        res, data = odirect_expect(mt, o["provider"], o["client"], kernel["iommu"], o["len"])
+        good = o["result"] == res and (data is None or o["data"] == data)
+        ok += good
+        if not good:
+            failures.append("%s [O_DIRECT]: provider %s client %s %s %d: tool %s predicts %s/%s, observed %s/%s" %
+                            (label, o["provider"], o["client"], o["op"], o["len"], mt, res, data,
+                             o["result"], o["data"]))
+        r = rows.setdefault(k, {"scenario": kernel["scenario"], "provider": k[0], "client": k[1],
+                                "kernel": kp.get(k, {}).get("map_type", "?"), "tool": mt,
+                                "predicted": "transfer" if res != "EREMOTEIO" else "EREMOTEIO",
+                                "observed": [], "agree": True})
+        r["observed"].append("%s %d: %s%s" % (o["op"], o["len"], o["result"],
+                                              "" if o["data"] == "-" else " " + o["data"]))
+        r["agree"] = r["agree"] and good
+        if data is None:
+            r["note"] = "data not checkable (QEMU VT-d)"
+    return n, ok, list(rows.values())
+
+
 def tool(gold, binary, result_path):
     kernel = json.load(open(os.path.join(gold, "kernel.json")))
     res = {"scenario": kernel["scenario"], "pairs": len(kernel["pairs"]), "failures": [],
-           "skipped": [], "host": None, "guest": None, "sysfs": None, "dmesg": None}
+           "skipped": [], "host": None, "guest": None, "sysfs": None, "dmesg": None,
+           "p2pmem_sysfs": None, "p2pmem_guest": None, "odirect": None, "odirect_kernel": None,
+           "odirect_rows": []}
     failures = res["failures"]
+    kp2p = parse_p2pmem(os.path.join(gold, "p2pmem.txt"))
+    res["odirect_kernel"] = odirect_kernel_check(gold, kernel, kernel["scenario"], failures)
     tmp = tempfile.mkdtemp(prefix="p2pconf.")
     try:
         dump = os.path.join(tmp, "lspci-xxxx.txt")
@@ -260,6 +482,10 @@ def tool(gold, binary, result_path):
             else:
                 n, mo, do, miss = compare_matrix(kernel, mat, kernel["scenario"] + " [host replay]", failures)
                 res["host"] = {"pairs": n, "map_ok": mo, "dist_ok": do, "missing": miss}
+                odr = odirect_tool_check(gold, kernel, mat, kernel["scenario"] + " [dump replay]", failures)
+                if odr is not None:
+                    res["odirect"] = {"ops": odr[0], "ok": odr[1]}
+                    res["odirect_rows"] = odr[2]
                 # predicted dmesg lines: one `check` per provider with all clients
                 d_n = d_ok = 0
                 d_fail = []
@@ -306,6 +532,14 @@ def tool(gold, binary, result_path):
                 else:
                     n, mo, do, miss = compare_matrix(kernel, mat, kernel["scenario"] + " [sysfs replay]", failures)
                     res["sysfs"] = {"pairs": n, "map_ok": mo, "dist_ok": do, "missing": miss}
+                cmd = [binary, "--sysfs", os.path.join(tmp, "sysfs"), "--cpu", kernel["cpu"],
+                       "--kernel", "6.12", "--cmdline", "", "providers", "--json"]
+                obj, err, rc = run_tool(cmd)
+                if obj is None or rc != 0:
+                    res["skipped"].append("p2pmem: `%s` failed rc=%s: %s" % (" ".join(cmd), rc, err[:300]))
+                else:
+                    n, ok = compare_p2pmem(kp2p, tool_p2pmem(obj), kernel["scenario"] + " [sysfs replay]", failures)
+                    res["p2pmem_sysfs"] = {"n": n, "ok": ok}
             else:
                 res["skipped"].append("sysfs replay: CLI has no --sysfs option")
         # (i) our tool inside the guest on the live sysfs
@@ -319,6 +553,14 @@ def tool(gold, binary, result_path):
                 res["guest"] = {"pairs": n, "map_ok": mo, "dist_ok": do, "missing": miss}
         else:
             res["skipped"].append("no guest run of p2pdma (binary absent when captured)")
+        gp = os.path.join(gold, "guest-providers.json")
+        if os.path.exists(gp):
+            obj = find_json(open(gp).read())
+            if obj is None:
+                res["skipped"].append("guest providers output unparsable")
+            else:
+                n, ok = compare_p2pmem(kp2p, tool_p2pmem(obj), kernel["scenario"] + " [guest live]", failures)
+                res["p2pmem_guest"] = {"n": n, "ok": ok}
     finally:
         shutil.rmtree(tmp)
     with open(result_path, "w") as fh:
@@ -328,34 +570,49 @@ def tool(gold, binary, result_path):
     return 1 if failures else 0
 
 
+def replace_block(text, begin, end, body):
+    if begin not in text or end not in text:
+        text += "\n%s\n%s\n" % (begin, end)
+    pre, rest = text.split(begin, 1)
+    _, post = rest.split(end, 1)
+    return pre + begin + "\n" + body + "\n" + end + post
+
+
 def table(results_dir, doc):
-    rows = []
+    rows, orows = [], []
     for fn in sorted(os.listdir(results_dir)):
         if not fn.endswith(".json"):
             continue
         r = json.load(open(os.path.join(results_dir, fn)))
         k = r.get("kernel_summary", {})
 
-        def fmt(part, key):
+        def fmt(part, key, tot="pairs"):
             if not part:
                 return "skipped"
-            return "%d/%d" % (part[key], part["pairs"])
+            return "%d/%d" % (part[key], part[tot])
         h, g, d, s = r.get("host"), r.get("guest"), r.get("dmesg"), r.get("sysfs")
-        rows.append("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |" % (
+        ps, pg, od = r.get("p2pmem_sysfs"), r.get("p2pmem_guest"), r.get("odirect")
+        rows.append("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["scenario"], k.get("verdicts", ""), r["pairs"], fmt(h, "map_ok"), fmt(h, "dist_ok"),
-            fmt(s, "map_ok"), fmt(s, "dist_ok"), fmt(g, "map_ok"), fmt(g, "dist_ok"), fmt(d, "ok")))
+            fmt(s, "map_ok"), fmt(s, "dist_ok"), fmt(g, "map_ok"), fmt(g, "dist_ok"), fmt(d, "ok"),
+            fmt(ps, "ok", "n"), fmt(pg, "ok", "n"), fmt(od, "ok", "ops") if od else "-"))
+        for o in r.get("odirect_rows", []):
+            orows.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                o["scenario"], o["provider"], o["client"], o["kernel"], o["tool"], o["predicted"],
+                "; ".join(o["observed"]) + (" (%s)" % o["note"] if o.get("note") else ""),
+                "yes" if o["agree"] else "**NO**"))
     body = ["| scenario | kernel verdicts (BUS_ADDR/THRU_HOST_BRIDGE/NOT_SUPPORTED) | pairs | "
             "dump replay: map type | dump replay: distance | sysfs replay: map type | "
-            "sysfs replay: distance | guest live: map type | guest live: distance | dmesg lines (dump) |",
-            "|---|---|---|---|---|---|---|---|---|---|"] + rows
+            "sysfs replay: distance | guest live: map type | guest live: distance | dmesg lines (dump) | "
+            "p2pmem (sysfs replay) | p2pmem (guest live) | O_DIRECT ops (tool) |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|"] + rows
+    obody = ["| scenario | provider | client | kernel map type | tool map type | predicted | observed (op len: result data) | agree |",
+             "|---|---|---|---|---|---|---|---|"] + orows
     text = open(doc).read()
-    begin, end = "<!-- conformance-table:begin -->", "<!-- conformance-table:end -->"
-    if begin not in text or end not in text:
-        text += "\n%s\n%s\n" % (begin, end)
-    pre, rest = text.split(begin, 1)
-    _, post = rest.split(end, 1)
+    text = replace_block(text, "<!-- conformance-table:begin -->", "<!-- conformance-table:end -->", "\n".join(body))
+    text = replace_block(text, "<!-- conformance-odirect:begin -->", "<!-- conformance-odirect:end -->", "\n".join(obody))
     with open(doc, "w") as fh:
-        fh.write(pre + begin + "\n" + "\n".join(body) + "\n" + end + post)
+        fh.write(text)
 
 
 def summarize(gold):

@@ -27,6 +27,8 @@ copy_with_libs "$(command -v lspci)" usr/bin/lspci
 if [ -n "$p2pbin" ]; then
     copy_with_libs "$p2pbin" usr/bin/p2pdma
 fi
+# O_DIRECT <-> p2pmem checker (static, built by run.sh)
+[ -n "${P2PCOPY:-}" ] && cp "$P2PCOPY" "$root/usr/bin/p2pcopy"
 cp "$here/guest/init" "$root/init"; chmod +x "$root/init"
 cp "$here/capture-sysfs.sh" "$root/capture-sysfs.sh"
 (cd "$root" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet) | gzip -1 > "$out"
