@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# A thin wrapper over Meson for the README's two commands:
-#   make run     install what is missing, build, print the P2P report
-#   make check   install what is missing, build, run every test (unit, CLI,
-#                sanitizers, clang, real-kernel conformance in QEMU)
+# A thin wrapper over Meson and the scripts behind the README's two commands
+# (a fresh Debian has no make: the README runs the scripts directly):
+#   make run     = bash scripts/run.sh    install, build, print the P2P report
+#   make check   = bash scripts/check.sh  install, build, run every test (unit,
+#                  CLI, sanitizers, clang, real-kernel conformance in QEMU)
 BUILD ?= build
 MESON_OPTS ?=
 
@@ -20,8 +21,8 @@ $(BUILD)/build.ninja:
 build: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
-run report: build
-	@bash scripts/report.sh $(BUILD)/cli/p2pdma
+run report:
+	@bash scripts/run.sh
 
 check:
 	@bash scripts/check.sh
