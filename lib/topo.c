@@ -261,15 +261,16 @@ static void link_vfs(struct p2pdma_topo *topo)
 	}
 }
 
+/* Index of the host bridge of root bus @domain:@bus, added if new. */
 static int add_host_bridge(struct p2pdma_topo *topo, uint32_t domain,
-			   uint8_t bus, struct p2pdma_host_bridge **out)
+			   uint8_t bus, uint32_t *index)
 {
 	struct p2pdma_host_bridge *hbs;
 	uint32_t i;
 
 	for (i = 0; i < topo->nhbs; i++) {
 		if (topo->hbs[i].domain == domain && topo->hbs[i].bus == bus) {
-			*out = &topo->hbs[i];
+			*index = i;
 			return 0;
 		}
 	}
@@ -282,13 +283,14 @@ static int add_host_bridge(struct p2pdma_topo *topo, uint32_t domain,
 	hbs[topo->nhbs].domain = domain;
 	hbs[topo->nhbs].bus = bus;
 	hbs[topo->nhbs].bus_end = bus;
-	*out = &hbs[topo->nhbs++];
+	*index = topo->nhbs++;
 	return 0;
 }
 
 int p2pdma_topo_finalize(struct p2pdma_topo *topo, const char *where)
 {
 	struct p2pdma_dev *by_bus[256];
+	uint32_t *hb_index;
 	char err[P2PDMA_ERRLEN];
 	uint32_t i;
 	int ret;
@@ -363,6 +365,9 @@ int p2pdma_topo_finalize(struct p2pdma_topo *topo, const char *where)
 
 	/* Depth and the root of every chain; a chain longer than the number
 	 * of functions is a cycle in the bus numbers. */
+	hb_index = calloc(topo->ndevs ? topo->ndevs : 1, sizeof(*hb_index));
+	if (!hb_index)
+		return p2pdma_err(topo->ctx, -ENOMEM, "%s: out of memory", where);
 	for (i = 0; i < topo->ndevs; i++) {
 		struct p2pdma_dev *d = topo->devs[i], *top = d;
 		uint32_t hops = 0;
@@ -371,26 +376,24 @@ int p2pdma_topo_finalize(struct p2pdma_topo *topo, const char *where)
 			top = d->physfn;
 		while (top->upstream) {
 			top = top->upstream;
-			if (++hops > topo->ndevs)
+			if (++hops > topo->ndevs) {
+				free(hb_index);
 				return p2pdma_err(topo->ctx, -EINVAL,
 						  "%s: cycle in the bus numbers above %s",
 						  where, d->name);
+			}
 		}
 		d->depth = (uint16_t)hops;
-		ret = add_host_bridge(topo, top->domain, top->bus, &d->hb);
-		if (ret)
+		ret = add_host_bridge(topo, top->domain, top->bus, &hb_index[i]);
+		if (ret) {
+			free(hb_index);
 			return p2pdma_err(topo->ctx, ret, "%s: out of memory", where);
+		}
 	}
-	/* hbs may have moved while growing: resolve the pointers again. */
-	for (i = 0; i < topo->ndevs; i++) {
-		struct p2pdma_dev *d = topo->devs[i], *top = d;
-
-		if (d->is_vf)
-			top = d->physfn;
-		while (top->upstream)
-			top = top->upstream;
-		add_host_bridge(topo, top->domain, top->bus, &d->hb);
-	}
+	/* Pointers only now: the array moved while it grew. */
+	for (i = 0; i < topo->ndevs; i++)
+		topo->devs[i]->hb = &topo->hbs[hb_index[i]];
+	free(hb_index);
 
 	/*
 	 * pci_host_bridge_dev(): the first device on the root bus's list,
