@@ -14,7 +14,8 @@
 
 /*
  * The dispatcher (p2pdma.c) parses the global options, loads the topology,
- * builds and applies the policy and the what-ifs, then calls one cmd_*().
+ * builds the policy, boots a modelled kernel with the what-ifs (library),
+ * then calls one cmd_*(). Commands parse, ask the library, render.
  * A command parses its own options (getopt_long, optind already reset to
  * 1 on its own argv whose argv[0] is the command name) and returns the
  * process exit status: 0 success, 1 a verdict the user asked about is
@@ -24,22 +25,26 @@
 struct cli {
 	const char *prog;
 	struct p2pdma_ctx *ctx;
-	struct p2pdma_topo *topo;
-	struct p2pdma_policy *pol;
+	struct p2pdma_topo *loaded;	/* as the source gave it */
+	struct p2pdma_kernel *k;	/* booted on it: the state commands read */
+	const struct p2pdma_topo *topo;	/* the kernel's hardware (after boot) */
+	const struct p2pdma_policy *pol; /* the kernel's policy */
 	bool json;			/* --json given globally or to the command */
 	unsigned long long seed;	/* --seed: find_many tie break */
 	bool seed_set;
 	FILE *out;
 	/* Assumptions made while building the policy, shown with results:
 	 * "CPU unknown: assumed no AMD Zen rule", "ACS unknown on ...". */
-	const char *notes[CLI_MAX_NOTES];
+	char *notes[CLI_MAX_NOTES];
 	unsigned int nnotes;
 };
 
 /* "p2pdma: <message>" on stderr. Returns 2, the usage/input exit status. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Look up a BDF argument or fail with a clear message (NULL). */
-struct p2pdma_dev *cli_find_dev(struct cli *cli, const char *bdf);
+const struct p2pdma_dev *cli_find_dev(struct cli *cli, const char *bdf);
+/* The kernel's pure router. */
+const struct p2pdma_router *cli_router(struct cli *cli);
 /* Print @root as indented JSON on cli->out and drop the reference. */
 int cli_print_json(struct cli *cli, json_t *root);
 /* The notes as a JSON array (new reference). */

@@ -46,17 +46,6 @@ static const char check_help[] =
 "  p2pdma --example xeon-8gpu --cmdline 'pci=disable_acs_redir=0000:17:00.0;0000:17:01.0' \\\n"
 "         check --json 18:00.0 19:00.0\n";
 
-struct p2pdma_router *cli_router(struct cli *cli)
-{
-	struct p2pdma_router *r;
-
-	if (p2pdma_router_create(cli->ctx, cli->topo, cli->pol, &r)) {
-		cli_error("%s", p2pdma_ctx_error(cli->ctx));
-		return NULL;
-	}
-	return r;
-}
-
 const char *cli_dev_label(const struct p2pdma_dev *dev, char *buf, size_t len)
 {
 	struct p2pdma_dev_info in;
@@ -84,10 +73,10 @@ int cli_parse_devs(struct cli *cli, char **args, int n,
 
 static bool in_acs(const struct p2pdma_verdict *v, const struct p2pdma_dev *d)
 {
-	unsigned int i;
+	size_t i;
 
-	for (i = 0; i < v->nacs; i++)
-		if (v->acs[i] == d)
+	for (i = 0; i < p2pdma_verdict_num_acs(v); i++)
+		if (p2pdma_verdict_acs(v, i) == d)
 			return true;
 	return false;
 }
@@ -95,10 +84,10 @@ static bool in_acs(const struct p2pdma_verdict *v, const struct p2pdma_dev *d)
 static bool in_unknown(const struct p2pdma_verdict *v,
 		       const struct p2pdma_dev *d)
 {
-	unsigned int i;
+	size_t i;
 
-	for (i = 0; i < v->nunknown; i++)
-		if (v->unknown[i] == d)
+	for (i = 0; i < p2pdma_verdict_num_unknown(v); i++)
+		if (p2pdma_verdict_unknown(v, i) == d)
 			return true;
 	return false;
 }
@@ -113,16 +102,17 @@ static size_t put_node(char *buf, size_t len, size_t off,
 		return off;
 	p2pdma_dev_get_info(d, &in, sizeof(in));
 	off += (size_t)snprintf(buf + off, len - off, "%s%s%s%s%s", sep, in.bdf,
-				d == v->common ? " [common]" : "",
+				d == p2pdma_verdict_common(v) ? " [common]" : "",
 				in_acs(v, d) ? " [ACS redirect]" : "",
 				in_unknown(v, d) ? " [ACS ?]" : "");
 	return off;
 }
 
-void cli_verdict_path(const struct p2pdma_dev *provider,
-		      const struct p2pdma_dev *client,
-		      const struct p2pdma_verdict *v, char *buf, size_t len)
+void cli_verdict_path(const struct p2pdma_verdict *v, char *buf, size_t len)
 {
+	const struct p2pdma_dev *provider = p2pdma_verdict_provider(v);
+	const struct p2pdma_dev *client = p2pdma_verdict_client(v);
+	const struct p2pdma_dev *common = p2pdma_verdict_common(v);
 	const struct p2pdma_dev *chain[64], *d;
 	struct p2pdma_dev_info in;
 	size_t off = 0;
@@ -132,12 +122,12 @@ void cli_verdict_path(const struct p2pdma_dev *provider,
 	/* Provider side, bottom-up, up to the common device or the root. */
 	for (d = provider; d; ) {
 		off = put_node(buf, len, off, v, d, d == provider ? "" : " -> ");
-		if (d == v->common)
+		if (d == common)
 			break;
 		p2pdma_dev_get_info(d, &in, sizeof(in));
 		d = in.upstream;
 	}
-	if (!v->common) {
+	if (!common) {
 		struct p2pdma_host_bridge_info hi, ci;
 
 		p2pdma_dev_get_info(provider, &in, sizeof(in));
@@ -155,14 +145,14 @@ void cli_verdict_path(const struct p2pdma_dev *provider,
 		}
 	}
 	/* Client side, collected bottom-up, drawn top-down. */
-	for (d = client; d && d != v->common && n < 64; ) {
+	for (d = client; d && d != common && n < 64; ) {
 		chain[n++] = d;
 		p2pdma_dev_get_info(d, &in, sizeof(in));
 		d = in.upstream;
 	}
 	for (i = n; i-- > 0; )
 		off = put_node(buf, len, off, v, chain[i],
-			       v->common || i != n - 1 ? " <- " : " <- ");
+			       " <- ");
 }
 
 const char *cli_map_meaning(enum p2pdma_map_type t)
@@ -233,38 +223,43 @@ void cli_wrap(struct cli *cli, const char *first, const char *cont,
 	fputc('\n', cli->out);
 }
 
-enum p2pdma_map_type cli_if_acs_redirect(struct cli *cli,
-					 const struct p2pdma_dev *provider,
-					 const struct p2pdma_verdict *v,
-					 char *why, size_t len)
+const char *cli_if_acs_why(const struct p2pdma_verdict *v, char *buf, size_t len)
 {
-	const struct p2pdma_allow_entry *e;
-	struct p2pdma_host_bridge_info hi;
+	enum p2pdma_unknown_acs_outcome why;
+	const struct p2pdma_dev *hd;
 	struct p2pdma_dev_info in;
 
-	why[0] = 0;
-	/* Only a BUS_ADDR verdict can flip: with a known redirect the pair
-	 * already went to the host bridge, without a common bridge ACS is
-	 * never read (spec 2.2). */
-	if (!v->acs_unknown || !v->common || v->map_type != P2PDMA_MAP_BUS_ADDR)
-		return P2PDMA_MAP_BUS_ADDR;
-	if (p2pdma_policy_cpu_rule(cli->pol)) {
-		snprintf(why, len, "the AMD Zen CPU rule admits the host bridge");
-		return P2PDMA_MAP_THRU_HOST_BRIDGE;
+	p2pdma_verdict_if_acs_redirect(v, &why);
+	buf[0] = '\0';
+	switch (why) {
+	case P2PDMA_UNKNOWN_ACS_NO_EFFECT:
+		break;
+	case P2PDMA_UNKNOWN_ACS_CPU_RULE:
+		snprintf(buf, len, "the AMD Zen CPU rule admits the host bridge");
+		break;
+	case P2PDMA_UNKNOWN_ACS_REFUSED:
+		snprintf(buf, len, "this kernel refuses any path with ACS redirect");
+		break;
+	case P2PDMA_UNKNOWN_ACS_NO_HOSTDEV:
+		snprintf(buf, len, "the host bridge has no device the allow list could match");
+		break;
+	case P2PDMA_UNKNOWN_ACS_ALLOW_LISTED:
+	case P2PDMA_UNKNOWN_ACS_NOT_LISTED:
+		/* A common bridge means one host bridge: the provider's. */
+		p2pdma_dev_get_info(p2pdma_verdict_provider(v), &in, sizeof(in));
+		{
+			struct p2pdma_host_bridge_info hi;
+
+			p2pdma_host_bridge_get_info(in.host_bridge, &hi);
+			hd = hi.hostdev;
+		}
+		p2pdma_dev_get_info(hd, &in, sizeof(in));
+		snprintf(buf, len, "host bridge device %s %04x:%04x is %s the allow list",
+			 in.bdf, in.vendor, in.device,
+			 why == P2PDMA_UNKNOWN_ACS_ALLOW_LISTED ? "on" : "NOT on");
+		break;
 	}
-	/* A common bridge means one host bridge: the same-bridge rule (2.4). */
-	p2pdma_dev_get_info(provider, &in, sizeof(in));
-	p2pdma_host_bridge_get_info(in.host_bridge, &hi);
-	if (!hi.hostdev) {
-		snprintf(why, len, "host bridge %s has no device the allow list could match",
-			 hi.name);
-		return P2PDMA_MAP_NOT_SUPPORTED;
-	}
-	p2pdma_dev_get_info(hi.hostdev, &in, sizeof(in));
-	e = p2pdma_policy_allow_lookup(cli->pol, in.vendor, in.device);
-	snprintf(why, len, "host bridge device %s %04x:%04x is %s the allow list",
-		 in.bdf, in.vendor, in.device, e ? "on" : "NOT on");
-	return e ? P2PDMA_MAP_THRU_HOST_BRIDGE : P2PDMA_MAP_NOT_SUPPORTED;
+	return buf;
 }
 
 json_t *cli_verdict_json(struct cli *cli, const struct p2pdma_dev *provider,

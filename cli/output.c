@@ -17,9 +17,9 @@ int cli_error(const char *fmt, ...)
 	return 2;
 }
 
-struct p2pdma_dev *cli_find_dev(struct cli *cli, const char *bdf)
+const struct p2pdma_dev *cli_find_dev(struct cli *cli, const char *bdf)
 {
-	struct p2pdma_dev *dev = p2pdma_topo_find(cli->topo, bdf);
+	const struct p2pdma_dev *dev = p2pdma_topo_find(cli->topo, bdf);
 
 	if (!dev)
 		cli_error("%s: no such PCI function in %s (expected DDDD:BB:DD.F or BB:DD.F)",
@@ -55,4 +55,9 @@ void cli_print_notes(const struct cli *cli)
 
 	for (i = 0; i < cli->nnotes; i++)
 		fprintf(cli->out, "note: %s\n", cli->notes[i]);
+}
+
+const struct p2pdma_router *cli_router(struct cli *cli)
+{
+	return p2pdma_kernel_router(cli->k);
 }

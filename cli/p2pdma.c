@@ -115,45 +115,22 @@ static int set_source(struct options *o, int opt, const char *arg)
 	return 0;
 }
 
-/* Say once why ACS is unknown, and what to do about it. */
-static void note_unknown_acs(struct cli *cli)
-{
-	size_t n = p2pdma_topo_num_devs(cli->topo), i, unknown = 0;
-	static char note[256];
-
-	for (i = 0; i < n; i++) {
-		struct p2pdma_dev_info in;
-
-		p2pdma_dev_get_info(p2pdma_topo_dev(cli->topo, i), &in, sizeof(in));
-		unknown += in.acs_state == P2PDMA_ACS_UNKNOWN;
-	}
-	if (!unknown || cli->nnotes >= CLI_MAX_NOTES)
-		return;
-	snprintf(note, sizeof(note),
-		 "ACS unknown on %zu of %zu functions (%s): verdicts through them assume ACS off",
-		 unknown, n,
-		 p2pdma_topo_source(cli->topo) == P2PDMA_SRC_LIVE && geteuid() ?
-		 "not root: the extended config space is unreadable; run with sudo" :
-		 "the source holds no extended config space; capture with sudo lspci -xxxx");
-	cli->notes[cli->nnotes++] = note;
-}
-
 static int load_source(struct cli *cli, const struct options *o)
 {
 	int ret;
 
 	switch (o->source) {
 	case OPT_SYSFS:
-		ret = p2pdma_topo_load_sysfs(cli->ctx, o->source_arg, &cli->topo);
+		ret = p2pdma_topo_load_sysfs(cli->ctx, o->source_arg, &cli->loaded);
 		break;
 	case OPT_DUMP:
-		ret = p2pdma_topo_load_dump(cli->ctx, o->source_arg, &cli->topo);
+		ret = p2pdma_topo_load_dump(cli->ctx, o->source_arg, &cli->loaded);
 		break;
 	case OPT_TOPOLOGY:
-		ret = p2pdma_topo_load_json(cli->ctx, o->source_arg, &cli->topo);
+		ret = p2pdma_topo_load_json(cli->ctx, o->source_arg, &cli->loaded);
 		break;
 	case OPT_EXAMPLE:
-		ret = p2pdma_topo_load_example(cli->ctx, o->source_arg, &cli->topo);
+		ret = p2pdma_topo_load_example(cli->ctx, o->source_arg, &cli->loaded);
 		if (ret == -ENOENT) {
 			size_t i;
 
@@ -166,16 +143,15 @@ static int load_source(struct cli *cli, const struct options *o)
 		}
 		break;
 	case OPT_SYNTH:
-		ret = p2pdma_topo_synth(cli->ctx, o->source_arg, &cli->topo);
+		ret = p2pdma_topo_synth(cli->ctx, o->source_arg, &cli->loaded);
 		break;
 	default:
-		ret = p2pdma_topo_load_live(cli->ctx, &cli->topo);
+		ret = p2pdma_topo_load_live(cli->ctx, &cli->loaded);
 		break;
 	}
 	if (ret)
 		return cli_error("%s", *p2pdma_ctx_error(cli->ctx) ?
 				 p2pdma_ctx_error(cli->ctx) : strerror(-ret));
-	note_unknown_acs(cli);
 	return 0;
 }
 
@@ -223,7 +199,7 @@ static int apply_acs_edit(struct cli *cli, const struct acs_edit *e)
 {
 	char bdf[64];
 	const char *eq = strchr(e->arg, '=');
-	struct p2pdma_dev *dev;
+	const struct p2pdma_dev *dev;
 	struct p2pdma_dev_info info;
 	uint16_t bits = P2PDMA_ACS_REDIR_MASK, ctrl;
 	size_t n = eq ? (size_t)(eq - e->arg) : strlen(e->arg);
@@ -241,10 +217,6 @@ static int apply_acs_edit(struct cli *cli, const struct acs_edit *e)
 		return cli_error("'%s': ACS bits are SV,TB,RR,CR,UF,EC,DT (comma separated) or a number",
 				 eq + 1);
 	p2pdma_dev_get_info(dev, &info, sizeof(info));
-	if (info.acs_state != P2PDMA_ACS_PRESENT)
-		return cli_error("%s has %s ACS capability: its control register cannot be changed",
-				 info.bdf, info.acs_state == P2PDMA_ACS_UNKNOWN ?
-				 "an unreadable (unknown)" : "no");
 	ctrl = info.acs_ctrl;
 	if (e->op == OPT_ACS)
 		ctrl = bits;
@@ -252,149 +224,92 @@ static int apply_acs_edit(struct cli *cli, const struct acs_edit *e)
 		ctrl |= bits;
 	else
 		ctrl &= (uint16_t)~bits;
-	p2pdma_topo_set_acs_ctrl(dev, ctrl);
+	/* A run-time register write on the booted kernel (setpci). */
+	if (p2pdma_kernel_write_acs_ctrl(cli->k, dev, ctrl))
+		return cli_error("%s", p2pdma_ctx_error(cli->ctx));
+	cli->topo = p2pdma_kernel_topo(cli->k);
 	return 0;
 }
 
-/*
- * The registers already carry what the kernel applied at boot: say which
- * functions the machine's own command line configured, never apply it again.
- */
-static void explain_boot_cmdline(struct cli *cli, const char *cmdline)
+/* The option that answers a note, for people at this command line. */
+static const char *note_hint(const struct cli *cli, enum p2pdma_note code)
 {
-	static char note[1024];
-	size_t n = p2pdma_topo_num_devs(cli->topo), i, off = 0;
-	unsigned int hits = 0;
-	char why[512], param[512] = "";
-	const char *p, *e;
+	switch (code) {
+	case P2PDMA_NOTE_KERNEL_ASSUMED:
+	case P2PDMA_NOTE_KERNEL_NOT_UNDERSTOOD:
+		return "; use --kernel";
+	case P2PDMA_NOTE_CPU_ASSUMED:
+	case P2PDMA_NOTE_CPU_NOT_UNDERSTOOD:
+		return "; use --cpu";
+	case P2PDMA_NOTE_CPU_FROM_HOST_BRIDGES:
+		return " (--cpu VENDOR:FAMILY gives it)";
+	case P2PDMA_NOTE_ACS_UNKNOWN:
+		return p2pdma_topo_source(cli->loaded) == P2PDMA_SRC_LIVE && geteuid() ?
+		       "; run with sudo" : "; capture with sudo lspci -xxxx";
+	case P2PDMA_NOTE_IOMMU_ASSUMED:
+		return " (add --iommu if it has one)";
+	default:
+		return "";
+	}
+}
 
-	for (i = 0; i < n; i++) {
-		struct p2pdma_dev *d = p2pdma_topo_dev(cli->topo, i);
+/* The boot log: the kernel's lines and the model's notes, with hints. */
+static void collect_notes(struct cli *cli)
+{
+	size_t i, n = p2pdma_kernel_log_count(cli->k);
 
-		if (!p2pdma_policy_cmdline_matches(cli->pol, cmdline, d, why, sizeof(why)))
+	for (i = 0; i < n && cli->nnotes < CLI_MAX_NOTES; i++) {
+		enum p2pdma_note code;
+		const char *text = p2pdma_kernel_log_entry(cli->k, i, NULL, &code);
+		char *s = NULL;
+
+		if (asprintf(&s, "%s%s", text, note_hint(cli, code)) < 0)
 			continue;
-		/* "... your command line: pci=X=Y (entry 'Z')" -> "pci=X=Y" */
-		p = strstr(why, "command line: ");
-		e = p ? strstr(p, " (entry") : NULL;
-		if (!hits++ && p && e)
-			snprintf(param, sizeof(param), "%.*s", (int)(e - p - 14), p + 14);
-		if (hits <= 4)
-			off += (size_t)snprintf(note + off, sizeof(note) - off, "%s%s",
-						off ? ", " : "", p2pdma_dev_name(d));
+		cli->notes[cli->nnotes++] = s;
 	}
-	if (!hits || cli->nnotes >= CLI_MAX_NOTES)
-		return;
-	{
-		char devs[1100];
-		int w;
-
-		w = snprintf(devs, sizeof(devs), "%s%s", note, hits > 4 ? ", ..." : "");
-		if (w < 0)
-			devs[0] = '\0';
-		w = snprintf(note, sizeof(note),
-			     "the ACS registers of %u function%s (%s) show the machine's own command line%s%s (not applied again)",
-			     hits, hits == 1 ? "" : "s", devs, param[0] ? ": " : "", param);
-		if (w >= (int)sizeof(note))
-			memcpy(note + sizeof(note) - 4, "...", 4);
-	}
-	cli->notes[cli->nnotes++] = note;
 }
 
-/*
- * --cmdline '' (or only blanks) applies nothing: the registers stay as the
- * source recorded them. Any other value is a what-if boot with that whole
- * command line, which replaces the one the capture booted with.
- */
-static bool cmdline_given(const struct options *o)
+/* Build the policy (explicit options over the machine's facts) and boot. */
+static int boot_kernel(struct cli *cli, const struct options *o)
 {
-	const char *p = o->cmdline;
-
-	if (!p)
-		return false;
-	while (*p == ' ' || *p == '\t' || *p == '\n')
-		p++;
-	return *p != '\0';
-}
-
-/* Build the policy: explicit options first, then what the source carried. */
-static int setup_policy(struct cli *cli, const struct options *o)
-{
-	struct p2pdma_machine_info m;
-	static char note_cpu[256], note_kernel[256];
+	struct p2pdma_policy *pol = NULL;
 	unsigned int i;
 	int ret;
 
-	ret = p2pdma_policy_create(cli->ctx, &cli->pol);
-	if (ret)
-		return cli_error("%s", strerror(-ret));
-	p2pdma_topo_machine(cli->topo, &m);
-
-	if (o->kernel) {
-		if (p2pdma_policy_set_kernel(cli->pol, o->kernel))
-			return cli_error("--kernel '%s': %s", o->kernel,
-					 p2pdma_ctx_error(cli->ctx));
-	} else if (m.kernel) {
-		if (p2pdma_policy_set_kernel(cli->pol, m.kernel)) {
-			snprintf(note_kernel, sizeof(note_kernel),
-				 "kernel '%s' of the source not understood: newest profile %s used",
-				 m.kernel, p2pdma_policy_kernel(cli->pol));
-			cli->notes[cli->nnotes++] = note_kernel;
-		}
-	} else {
-		snprintf(note_kernel, sizeof(note_kernel),
-			 "kernel unknown: newest profile (%s) assumed; use --kernel",
-			 p2pdma_policy_kernel(cli->pol));
-		cli->notes[cli->nnotes++] = note_kernel;
+	if (p2pdma_policy_from_machine(cli->ctx, cli->loaded, &pol))
+		return cli_error("out of memory");
+	ret = 2;
+	if (o->kernel && p2pdma_policy_set_kernel(pol, o->kernel)) {
+		cli_error("--kernel '%s': %s", o->kernel, p2pdma_ctx_error(cli->ctx));
+		goto out;
 	}
-
-	if (o->cpu) {
-		if (p2pdma_policy_set_cpu(cli->pol, o->cpu))
-			return cli_error("--cpu '%s': %s", o->cpu,
-					 p2pdma_ctx_error(cli->ctx));
-	} else {
-		p2pdma_policy_set_cpu_from_machine(cli->pol, &m);
+	if (o->cpu && p2pdma_policy_set_cpu(pol, o->cpu)) {
+		cli_error("--cpu '%s': %s", o->cpu, p2pdma_ctx_error(cli->ctx));
+		goto out;
 	}
-	if (p2pdma_policy_cpu_note(cli->pol)) {
-		snprintf(note_cpu, sizeof(note_cpu), "%s",
-			 p2pdma_policy_cpu_note(cli->pol));
-		cli->notes[cli->nnotes++] = note_cpu;
+	if (o->cmdline && p2pdma_policy_set_cmdline(pol, o->cmdline)) {
+		cli_error("--cmdline: %s", p2pdma_ctx_error(cli->ctx));
+		goto out;
 	}
-
-	/*
-	 * Registers from a machine, dump or tree already carry what the
-	 * kernel applied at boot: a command line is applied only as an
-	 * explicit what-if, never a second time.
-	 */
-	if (cmdline_given(o) || o->iommu) {
-		if (o->cmdline && p2pdma_policy_set_cmdline(cli->pol, o->cmdline))
-			return cli_error("--cmdline: %s", p2pdma_ctx_error(cli->ctx));
-		int booted = p2pdma_topo_infer_iommu_boot(cli->topo);
-		static const char note_unknown[] =
-			"whether the captured machine booted with an IOMMU is unknown and no register shows the kernel's default ACS bits: the what-if boot assumes no IOMMU (add --iommu if it has one)";
-
-		p2pdma_policy_set_iommu_acs(cli->pol, o->iommu);
-		p2pdma_policy_set_captured_iommu(cli->pol, booted == 1);
-		if (booted < 0 && !o->iommu && cli->nnotes < CLI_MAX_NOTES)
-			cli->notes[cli->nnotes++] = note_unknown;
-		if (p2pdma_policy_apply(cli->pol, cli->topo))
-			return cli_error("%s", p2pdma_ctx_error(cli->ctx));
-		/* What the what-if boot logged: the kernel's own lines and ours. */
-		for (i = 0; i < p2pdma_policy_log_count(cli->pol) &&
-			    cli->nnotes < CLI_MAX_NOTES; i++) {
-			const char *line = p2pdma_policy_log_line(cli->pol, i);
-
-			cli->notes[cli->nnotes++] = strncmp(line, "note: ", 6) ?
-						    line : line + 6;
-		}
+	p2pdma_policy_set_iommu_acs(pol, o->iommu);
+	if (p2pdma_kernel_boot(cli->ctx, cli->loaded, pol, &cli->k)) {
+		cli_error("%s", p2pdma_ctx_error(cli->ctx));
+		goto out;
 	}
+	cli->topo = p2pdma_kernel_topo(cli->k);
+	cli->pol = p2pdma_kernel_policy(cli->k);
 	for (i = 0; i < o->nedits; i++) {
 		ret = apply_acs_edit(cli, &o->edits[i]);
 		if (ret)
-			return ret;
+			goto out;
 	}
-	if (!cmdline_given(o) && !o->iommu && m.cmdline)
-		explain_boot_cmdline(cli, m.cmdline);
-	return 0;
+	if (cli->seed_set)
+		p2pdma_kernel_set_seed(cli->k, cli->seed);
+	collect_notes(cli);
+	ret = 0;
+out:
+	p2pdma_policy_destroy(pol);
+	return ret;
 }
 
 static int cmd_examples(struct cli *cli, int argc, char **argv)
@@ -526,7 +441,7 @@ int main(int argc, char **argv)
 	if (cmd->needs_topo) {
 		ret = load_source(&cli, &o);
 		if (!ret)
-			ret = setup_policy(&cli, &o);
+			ret = boot_kernel(&cli, &o);
 	}
 	if (!ret) {
 		int cargc = argc - optind;
@@ -537,8 +452,10 @@ int main(int argc, char **argv)
 		optind = 0;
 		ret = cmd->fn(&cli, cargc, cargv);
 	}
-	p2pdma_policy_destroy(cli.pol);
-	p2pdma_topo_destroy(cli.topo);
+	for (i = 0; i < cli.nnotes; i++)
+		free(cli.notes[i]);
+	p2pdma_kernel_shutdown(cli.k);
+	p2pdma_topo_destroy(cli.loaded);
 	p2pdma_ctx_destroy(cli.ctx);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		fprintf(stderr, "p2pdma: error writing output\n");

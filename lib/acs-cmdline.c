@@ -17,31 +17,28 @@
  * Then pci_setup() (drivers/pci/pci.c) splits each pci= value at ',' and
  * remembers the last disable_acs_redir= and config_acs= it saw.
  */
-static void take_pci_option(char *opt, const char **redir,
-			    const char **config)
-{
-	char *k;
+struct last_params {
+	const char **redir;
+	const char **config;
+};
 
-	while (opt) {
-		k = strchr(opt, ',');
-		if (k)
-			*k++ = '\0';
-		if (!strncmp(opt, "disable_acs_redir=", 18))
-			*redir = opt + 18;
-		else if (!strncmp(opt, "config_acs=", 11))
-			*config = opt + 11;
-		opt = k;
-	}
+static void remember_last(void *data, const char *opt)
+{
+	struct last_params *lp = data;
+
+	if (!strncmp(opt, "disable_acs_redir=", 18))
+		*lp->redir = opt + 18;
+	else if (!strncmp(opt, "config_acs=", 11))
+		*lp->config = opt + 11;
 }
 
-int p2pdma_cmdline_pci_params(const char *cmdline, char *buf, size_t len,
-			      const char **redir, const char **config)
+int p2pdma_cmdline_pci_options(const char *cmdline, char *buf, size_t len,
+			       void (*fn)(void *data, const char *opt),
+			       void *data)
 {
 	size_t n;
 	char *args;
 
-	*redir = NULL;
-	*config = NULL;
 	if (!cmdline)
 		return 0;
 	n = strlen(cmdline);
@@ -94,10 +91,31 @@ int p2pdma_cmdline_pci_params(const char *cmdline, char *buf, size_t len,
 		}
 		if (!strcmp(start, "--"))
 			break;
-		if (val && !strcmp(start, "pci"))
-			take_pci_option(val, redir, config);
+		if (val && !strcmp(start, "pci")) {
+			/* pci_setup(): the value splits at every ','. */
+			char *opt = val, *k;
+
+			while (opt) {
+				k = strchr(opt, ',');
+				if (k)
+					*k++ = '\0';
+				if (*opt)
+					fn(data, opt);
+				opt = k;
+			}
+		}
 	}
 	return 0;
+}
+
+int p2pdma_cmdline_pci_params(const char *cmdline, char *buf, size_t len,
+			      const char **redir, const char **config)
+{
+	struct last_params lp = { redir, config };
+
+	*redir = NULL;
+	*config = NULL;
+	return p2pdma_cmdline_pci_options(cmdline, buf, len, remember_last, &lp);
 }
 
 /*

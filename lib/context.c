@@ -77,7 +77,8 @@ P2PDMA_EXPORT const char *p2pdma_ctx_get_param(const struct p2pdma_ctx *ctx,
 
 P2PDMA_EXPORT const char *p2pdma_version(void)
 {
-	return "0.1.0";
+	/* The Meson project version, passed by lib/meson.build. */
+	return P2PDMA_VERSION;
 }
 
 int p2pdma_err(struct p2pdma_ctx *ctx, int err, const char *fmt, ...)

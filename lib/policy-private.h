@@ -179,6 +179,28 @@ int p2pdma_policy_iommu_present(const struct p2pdma_policy *pol);
  */
 int p2pdma_parse_release(const char *release, unsigned int *kv);
 
+/*
+ * Where the boot-time ACS set-up tells what it did: @code is
+ * P2PDMA_NOTE_NONE for a line the kernel itself prints, else the note
+ * the model adds.
+ */
+struct p2pdma_boot_log {
+	void (*line)(void *data, enum p2pdma_note code, const char *text);
+	void *data;
+};
+
+/*
+ * pci_enable_acs() at enumeration for every function of @topo (a draft the
+ * kernel object owns), under @pol's profile and IOMMU what-if, with
+ * @cmdline's pci=disable_acs_redir= and pci=config_acs= (NULL: none).
+ * @captured_defaults: the loaded registers hold the IOMMU's default bits
+ * (see p2pdma_topo_infer_iommu_boot()). Rewrites acs_ctrl from
+ * acs_ctrl_boot. Returns 0 or a negative errno.
+ */
+int p2pdma_policy_boot_acs(const struct p2pdma_policy *pol, const char *cmdline,
+			   bool captured_defaults, struct p2pdma_topo *topo,
+			   const struct p2pdma_boot_log *log);
+
 /* --- command line (acs-cmdline.c) --- */
 
 /*
@@ -190,6 +212,15 @@ int p2pdma_parse_release(const char *release, unsigned int *kv);
  */
 int p2pdma_cmdline_pci_params(const char *cmdline, char *buf, size_t len,
 			      const char **redir, const char **config);
+
+/*
+ * Every ','-separated option of every pci= argument, in order, as
+ * pci_setup() sees them (tokenised as p2pdma_cmdline_pci_params() does,
+ * in @buf of @len bytes). Returns 0 or -EINVAL (unbalanced quote).
+ */
+int p2pdma_cmdline_pci_options(const char *cmdline, char *buf, size_t len,
+			       void (*fn)(void *data, const char *opt),
+			       void *data);
 
 /*
  * pci_dev_str_match() (drivers/pci/pci.c): 1 matched, 0 not, -EINVAL

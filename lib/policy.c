@@ -16,7 +16,7 @@
 #define REQ_SAME	P2PDMA_REQ_SAME_HOST_BRIDGE
 
 /*
- * Warning texts (spec 2.8). 4.20-5.3 printed the ACS warning as one
+ * Warning texts (doc/kernel-model.md §2.8). 4.20-5.3 printed the ACS warning as one
  * "cannot be used..." sentence and message 4 without the host bridge;
  * 5.4 (map types, the whitelist for ACS paths) gave today's wording.
  */
@@ -193,15 +193,40 @@ struct p2pdma_policy {
 	char release[64];
 	enum cpu_vendor vendor;
 	long family;			/* -1 unknown */
-	char cpu_note[256];
-	char *cmdline;
+	char *cmdline;			/* what-if command line, NULL: none */
 	bool iommu_acs;
-	bool captured_defaults;		/* p2pdma_policy_set_captured_iommu() */
 	int iommu;			/* 1, 0, -1 unknown */
-	char **log;
-	size_t nlog;
-	size_t caplog;
+	/* Assumptions, as notes: [0] the kernel, [1] the CPU. */
+	struct policy_note {
+		enum p2pdma_note code;
+		char text[384];
+	} notes[2];
 };
+
+#define NOTE_KERNEL 0
+#define NOTE_CPU 1
+
+static void set_note(struct p2pdma_policy *pol, int slot, enum p2pdma_note code,
+		     const char *fmt, ...) P2PDMA_PRINTF(4, 5);
+
+static void set_note(struct p2pdma_policy *pol, int slot, enum p2pdma_note code,
+		     const char *fmt, ...)
+{
+	va_list ap;
+
+	pol->notes[slot].code = code;
+	va_start(ap, fmt);
+	vsnprintf(pol->notes[slot].text, sizeof(pol->notes[slot].text), fmt, ap);
+	va_end(ap);
+}
+
+static void clear_note(struct p2pdma_policy *pol, int slot)
+{
+	pol->notes[slot].code = P2PDMA_NOTE_NONE;
+	pol->notes[slot].text[0] = '\0';
+}
+
+static void update_cpu_note(struct p2pdma_policy *pol);
 
 P2PDMA_EXPORT int p2pdma_policy_create(struct p2pdma_ctx *ctx,
 				       struct p2pdma_policy **out)
@@ -216,29 +241,61 @@ P2PDMA_EXPORT int p2pdma_policy_create(struct p2pdma_ctx *ctx,
 	pol->vendor = CPU_UNKNOWN;
 	pol->family = -1;
 	pol->iommu = -1;
-	snprintf(pol->cpu_note, sizeof(pol->cpu_note),
-		 "CPU unknown: assumed not AMD Zen (cpu rule off); use --cpu");
+	update_cpu_note(pol);
 	*out = pol;
 	return 0;
-}
-
-static void log_clear(struct p2pdma_policy *pol)
-{
-	size_t i;
-
-	for (i = 0; i < pol->nlog; i++)
-		free(pol->log[i]);
-	pol->nlog = 0;
 }
 
 P2PDMA_EXPORT void p2pdma_policy_destroy(struct p2pdma_policy *pol)
 {
 	if (!pol)
 		return;
-	log_clear(pol);
-	free(pol->log);
 	free(pol->cmdline);
 	free(pol);
+}
+
+P2PDMA_EXPORT int p2pdma_policy_clone(const struct p2pdma_policy *pol,
+				      struct p2pdma_policy **out)
+{
+	struct p2pdma_policy *c = malloc(sizeof(*c));
+
+	*out = NULL;
+	if (!c)
+		return -ENOMEM;
+	*c = *pol;
+	c->cmdline = NULL;
+	if (pol->cmdline && !(c->cmdline = p2pdma_strdup(pol->cmdline))) {
+		free(c);
+		return -ENOMEM;
+	}
+	*out = c;
+	return 0;
+}
+
+P2PDMA_EXPORT size_t p2pdma_policy_num_notes(const struct p2pdma_policy *pol)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < 2; i++)
+		n += pol->notes[i].code != P2PDMA_NOTE_NONE;
+	return n;
+}
+
+P2PDMA_EXPORT const char *p2pdma_policy_note(const struct p2pdma_policy *pol,
+					     size_t i, enum p2pdma_note *code)
+{
+	size_t k;
+
+	for (k = 0; k < 2; k++) {
+		if (pol->notes[k].code == P2PDMA_NOTE_NONE)
+			continue;
+		if (i-- == 0) {
+			if (code)
+				*code = pol->notes[k].code;
+			return pol->notes[k].text;
+		}
+	}
+	return NULL;
 }
 
 int p2pdma_parse_release(const char *release, unsigned int *kv)
@@ -274,8 +331,6 @@ int p2pdma_parse_release(const char *release, unsigned int *kv)
 	return 0;
 }
 
-static void update_cpu_note(struct p2pdma_policy *pol);
-
 P2PDMA_EXPORT int p2pdma_policy_set_kernel(struct p2pdma_policy *pol,
 					   const char *release)
 {
@@ -295,6 +350,11 @@ P2PDMA_EXPORT int p2pdma_policy_set_kernel(struct p2pdma_policy *pol,
 			break;
 	pol->prof = i;
 	snprintf(pol->release, sizeof(pol->release), "%s", release);
+	clear_note(pol, NOTE_KERNEL);
+	if (kv > profiles[NPROFILES - 1].kv)
+		set_note(pol, NOTE_KERNEL, P2PDMA_NOTE_KERNEL_NEWER,
+			 "kernel %s is newer than the newest modelled release (%s): its rules are assumed unchanged since",
+			 release, profiles[NPROFILES - 1].name);
 	update_cpu_note(pol);
 	return 0;
 }
@@ -320,7 +380,7 @@ const struct p2pdma_allow_row *p2pdma_allow_row_at(size_t i)
 	return i < NROWS ? &rows[i] : NULL;
 }
 
-/* --- CPU (spec 1.2: cpu_supports_p2pdma()) --- */
+/* --- CPU (doc/kernel-model.md §1.2: cpu_supports_p2pdma()) --- */
 
 static const struct {
 	const char *name;	/* /proc/cpuinfo vendor_id or alias */
@@ -351,7 +411,7 @@ static const struct {
 	{ "non-x86", true, CPU_NON_X86 },
 };
 
-#define CPU_ACCEPTED "accepted: VENDOR:FAMILY with VENDOR a /proc/cpuinfo vendor_id " \
+#define CPU_ACCEPTED "accepted: VENDOR:FAMILY[:MODEL] with VENDOR a /proc/cpuinfo vendor_id " \
 	"(AuthenticAMD, GenuineIntel, HygonGenuine, CentaurHauls, Shanghai) or " \
 	"amd, intel, hygon, centaur, zhaoxin, or arm/aarch64/ppc64le/riscv64/s390x " \
 	"(non-x86, FAMILY optional); FAMILY decimal (23) or hex (0x17)"
@@ -385,16 +445,19 @@ static void update_cpu_note(struct p2pdma_policy *pol)
 {
 	const struct p2pdma_kernel_profile *pr = &profiles[pol->prof];
 
-	pol->cpu_note[0] = '\0';
+	if (pol->notes[NOTE_CPU].code == P2PDMA_NOTE_CPU_FROM_HOST_BRIDGES ||
+	    pol->notes[NOTE_CPU].code == P2PDMA_NOTE_CPU_NOT_UNDERSTOOD)
+		return;	/* said once by p2pdma_policy_from_machine() */
+	clear_note(pol, NOTE_CPU);
 	if (pol->vendor == CPU_UNKNOWN)
-		snprintf(pol->cpu_note, sizeof(pol->cpu_note),
-			 "CPU unknown: assumed not AMD Zen (cpu rule off); use --cpu");
+		set_note(pol, NOTE_CPU, P2PDMA_NOTE_CPU_ASSUMED,
+			 "CPU unknown: assumed not AMD Zen (the CPU rule is off)");
 	else if (pol->vendor == CPU_AMD && pol->family >= 0x17 && !pr->cpu_rule)
-		snprintf(pol->cpu_note, sizeof(pol->cpu_note),
+		set_note(pol, NOTE_CPU, P2PDMA_NOTE_CPU_RULE_TOO_OLD,
 			 "AMD family 0x%lx CPU, but kernel %s predates the AMD Zen CPU rule (5.9): rule off",
 			 (unsigned long)pol->family, pol->release);
 	else if (pol->vendor == CPU_HYGON && pol->family >= 0x17 && pr->cpu_rule)
-		snprintf(pol->cpu_note, sizeof(pol->cpu_note),
+		set_note(pol, NOTE_CPU, P2PDMA_NOTE_CPU_HYGON,
 			 "Hygon CPU: cpu_supports_p2pdma() tests X86_VENDOR_AMD only (dea286bb71ba), so the rule is off");
 }
 
@@ -407,7 +470,8 @@ P2PDMA_EXPORT int p2pdma_policy_set_cpu(struct p2pdma_policy *pol,
 
 	if (!spec)
 		return p2pdma_err(pol->ctx, -EINVAL, "no CPU given; " CPU_ACCEPTED);
-	colon = strrchr(spec, ':');
+	/* VENDOR:FAMILY[:MODEL]: no vendor_id contains a ':'. */
+	colon = strchr(spec, ':');
 	if (lookup_vendor(spec, colon ? (size_t)(colon - spec) : strlen(spec), &v))
 		return p2pdma_err(pol->ctx, -EINVAL, "unknown CPU vendor in '%s'; " CPU_ACCEPTED, spec);
 	if (colon) {
@@ -421,6 +485,16 @@ P2PDMA_EXPORT int p2pdma_policy_set_cpu(struct p2pdma_policy *pol,
 			return p2pdma_err(pol->ctx, -EINVAL, "no CPU family in '%s'; " CPU_ACCEPTED, spec);
 		errno = 0;
 		family = strtol(f, &end, base);
+		if (*end == ':') {
+			/* The model: checked, never used by the rule. */
+			const char *m = end + 1;
+			long model;
+
+			errno = 0;
+			model = strtol(m, &end, m[0] == '0' && (m[1] == 'x' || m[1] == 'X') ? 16 : 10);
+			if (end == m || *end || errno || model < 0 || model > 0xfff)
+				return p2pdma_err(pol->ctx, -EINVAL, "bad CPU model in '%s'; " CPU_ACCEPTED, spec);
+		}
 		if (*end || errno || family < 0 || family > 0xfff)
 			return p2pdma_err(pol->ctx, -EINVAL, "bad CPU family in '%s'; " CPU_ACCEPTED, spec);
 	} else if (v != CPU_NON_X86) {
@@ -428,6 +502,7 @@ P2PDMA_EXPORT int p2pdma_policy_set_cpu(struct p2pdma_policy *pol,
 	}
 	pol->vendor = v;
 	pol->family = family;
+	clear_note(pol, NOTE_CPU);
 	update_cpu_note(pol);
 	return 0;
 }
@@ -440,8 +515,8 @@ static bool arch_is_x86(const char *arch)
 	       !strcmp(arch, "amd64");
 }
 
-P2PDMA_EXPORT int p2pdma_policy_set_cpu_from_machine(struct p2pdma_policy *pol,
-						     const struct p2pdma_machine_info *m)
+static int cpu_from_machine(struct p2pdma_policy *pol,
+			    const struct p2pdma_machine_info *m)
 {
 	enum cpu_vendor v;
 
@@ -462,8 +537,9 @@ P2PDMA_EXPORT int p2pdma_policy_set_cpu_from_machine(struct p2pdma_policy *pol,
 	if (lookup_vendor(m->cpu_vendor, strlen(m->cpu_vendor), &v) || v == CPU_NON_X86) {
 		pol->vendor = CPU_UNKNOWN;
 		pol->family = -1;
-		update_cpu_note(pol);
-		return p2pdma_err(pol->ctx, -EINVAL, "unknown CPU vendor_id '%s'", m->cpu_vendor);
+		set_note(pol, NOTE_CPU, P2PDMA_NOTE_CPU_NOT_UNDERSTOOD,
+			 "CPU vendor_id '%s' of the source is not known: CPU rule off", m->cpu_vendor);
+		return -EINVAL;
 	}
 	pol->vendor = v;
 	pol->family = m->cpu_family;
@@ -471,9 +547,72 @@ P2PDMA_EXPORT int p2pdma_policy_set_cpu_from_machine(struct p2pdma_policy *pol,
 	return 0;
 }
 
-P2PDMA_EXPORT const char *p2pdma_policy_cpu_note(const struct p2pdma_policy *pol)
+/*
+ * A source without CPU facts (an lspci dump) still names the host bridge
+ * vendor: say that the CPU decides the host-bridge pairs and which value
+ * would apply, instead of silently assuming no CPU rule.
+ */
+static void cpu_hint_from_host_bridges(struct p2pdma_policy *pol,
+				       const struct p2pdma_topo *topo)
 {
-	return pol->cpu_note[0] ? pol->cpu_note : NULL;
+	const struct p2pdma_kernel_profile *pr = &profiles[pol->prof];
+	unsigned int amd = 0, hygon = 0, intel = 0, other = 0;
+	uint32_t i;
+
+	for (i = 0; i < topo->nhbs; i++) {
+		const struct p2pdma_dev *h = topo->hbs[i].first;
+
+		if (!h)
+			continue;
+		if (h->vendor == VENDOR_AMD)
+			amd++;
+		else if (h->vendor == 0x1d94)
+			hygon++;
+		else if (h->vendor == VENDOR_INTEL)
+			intel++;
+		else
+			other++;
+	}
+	if (amd && !hygon && !intel && !other && pr->cpu_rule)
+		set_note(pol, NOTE_CPU, P2PDMA_NOTE_CPU_FROM_HOST_BRIDGES,
+			 "CPU unknown, but all %u host bridges are AMD: on an AMD Zen CPU (AuthenticAMD family 0x17 or later) the CPU rule admits every host-bridge path; assumed not AMD Zen until the CPU is given",
+			 amd);
+	else if (intel && !amd && !hygon && !other)
+		set_note(pol, NOTE_CPU, P2PDMA_NOTE_CPU_FROM_HOST_BRIDGES,
+			 "CPU unknown, host bridges are Intel: the CPU rule (AMD Zen only) does not apply; the allow list decides");
+	else if (hygon && !amd && !intel && !other)
+		set_note(pol, NOTE_CPU, P2PDMA_NOTE_CPU_FROM_HOST_BRIDGES,
+			 "CPU unknown, host bridges are Hygon: cpu_supports_p2pdma() does not count Hygon as AMD, so the CPU rule is off either way");
+}
+
+P2PDMA_EXPORT int p2pdma_policy_from_machine(struct p2pdma_ctx *ctx,
+					     const struct p2pdma_topo *topo,
+					     struct p2pdma_policy **out)
+{
+	struct p2pdma_machine_info m;
+	struct p2pdma_policy *pol;
+	int ret;
+
+	ret = p2pdma_policy_create(ctx, &pol);
+	if (ret)
+		return ret;
+	p2pdma_topo_machine(topo, &m);
+	if (!m.kernel) {
+		set_note(pol, NOTE_KERNEL, P2PDMA_NOTE_KERNEL_ASSUMED,
+			 "kernel unknown: the newest modelled release (%s) is assumed",
+			 pol->release);
+	} else if ((ret = p2pdma_policy_set_kernel(pol, m.kernel))) {
+		/* The same words as when a caller sets that release. */
+		set_note(pol, NOTE_KERNEL, P2PDMA_NOTE_KERNEL_NOT_UNDERSTOOD,
+			 "%s: the newest modelled release (%s) is used instead",
+			 p2pdma_ctx_error(ctx), pol->release);
+		p2pdma_clear_err(ctx);
+	}
+	cpu_from_machine(pol, &m);
+	if (pol->vendor == CPU_UNKNOWN && !m.cpu_vendor && !m.arch)
+		cpu_hint_from_host_bridges(pol, topo);
+	*out = pol;
+	return 0;
 }
 
 P2PDMA_EXPORT bool p2pdma_policy_cpu_rule(const struct p2pdma_policy *pol)
@@ -486,7 +625,7 @@ P2PDMA_EXPORT bool p2pdma_policy_cpu_rule(const struct p2pdma_policy *pol)
 	       pol->family >= 0x17;
 }
 
-/* --- allow list (spec 2.4) --- */
+/* --- allow list (doc/kernel-model.md §2.4) --- */
 
 static bool row_in(const struct p2pdma_allow_row *r, unsigned int kv)
 {
@@ -587,26 +726,36 @@ out:
 	return ok;
 }
 
-/* --- command line what-ifs (spec 2.7) --- */
+/* --- command line what-ifs (doc/kernel-model.md §2.7) --- */
 
 P2PDMA_EXPORT int p2pdma_policy_set_cmdline(struct p2pdma_policy *pol,
 					    const char *cmdline)
 {
 	const char *redir, *config;
-	size_t n = strlen(cmdline) + 1;
-	char *buf = malloc(n), *copy;
+	size_t n;
+	char *buf, *copy;
 	int ret;
 
+	if (!cmdline) {
+		free(pol->cmdline);
+		pol->cmdline = NULL;
+		return 0;
+	}
+	n = strlen(cmdline) + 1;
+	buf = malloc(n);
 	if (!buf)
 		return -ENOMEM;
 	ret = p2pdma_cmdline_pci_params(cmdline, buf, n, &redir, &config);
 	free(buf);
 	if (ret)
 		return p2pdma_err(pol->ctx, ret, "kernel command line: unbalanced '\"' in '%s'", cmdline);
+	free(pol->cmdline);
+	pol->cmdline = NULL;
+	if (cmdline[strspn(cmdline, " \t\n")] == '\0')
+		return 0;	/* only blanks: no what-if */
 	copy = p2pdma_strdup(cmdline);
 	if (!copy)
 		return -ENOMEM;
-	free(pol->cmdline);
 	pol->cmdline = copy;
 	return 0;
 }
@@ -616,49 +765,38 @@ P2PDMA_EXPORT void p2pdma_policy_set_iommu_acs(struct p2pdma_policy *pol, bool o
 	pol->iommu_acs = on;
 }
 
-static void log_add(void *data, const char *text)
+P2PDMA_EXPORT const char *p2pdma_policy_cmdline(const struct p2pdma_policy *pol)
 {
-	struct p2pdma_policy *pol = data;
-	char *s;
-
-	p2pdma_log(pol->ctx, P2PDMA_LOG_INFO, "%s", text);
-	if (pol->nlog == pol->caplog) {
-		size_t cap = pol->caplog ? pol->caplog * 2 : 16;
-		char **n = realloc(pol->log, cap * sizeof(*n));
-
-		if (!n)
-			return;
-		pol->log = n;
-		pol->caplog = cap;
-	}
-	s = p2pdma_strdup(text);
-	if (s)
-		pol->log[pol->nlog++] = s;
+	return pol->cmdline;
 }
 
-static void log_fmt(struct p2pdma_policy *pol, const char *fmt, ...)
-	P2PDMA_PRINTF(2, 3);
+P2PDMA_EXPORT bool p2pdma_policy_iommu_acs(const struct p2pdma_policy *pol)
+{
+	return pol->iommu_acs;
+}
 
-static void log_fmt(struct p2pdma_policy *pol, const char *fmt, ...)
+/* The boot log sink of p2pdma_policy_boot_acs(). */
+static void klog(const struct p2pdma_boot_log *log, enum p2pdma_note code,
+		 const char *fmt, ...) P2PDMA_PRINTF(3, 4);
+
+static void klog(const struct p2pdma_boot_log *log, enum p2pdma_note code,
+		 const char *fmt, ...)
 {
 	char text[512];
 	va_list ap;
 
+	if (!log || !log->line)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	log_add(pol, text);
+	log->line(log->data, code, text);
 }
 
-P2PDMA_EXPORT size_t p2pdma_policy_log_count(const struct p2pdma_policy *pol)
+/* acs-cmdline.c speaks through a text-only sink: those are kernel lines. */
+static void kernel_line(void *data, const char *text)
 {
-	return pol->nlog;
-}
-
-P2PDMA_EXPORT const char *p2pdma_policy_log_line(const struct p2pdma_policy *pol,
-						 size_t i)
-{
-	return i < pol->nlog ? pol->log[i] : NULL;
+	klog(data, P2PDMA_NOTE_NONE, "%s", text);
 }
 
 /*
@@ -666,7 +804,7 @@ P2PDMA_EXPORT const char *p2pdma_policy_log_line(const struct p2pdma_policy *pol
  * between entries, RR|CR|EC cleared from the live value.
  */
 static bool redir_match_old(const struct p2pdma_dev *dev, const char *param,
-			    bool *once, struct p2pdma_policy *pol,
+			    bool *once, const struct p2pdma_boot_log *log,
 			    char *matched, size_t mlen)
 {
 	const char *p = param, *entry;
@@ -678,9 +816,10 @@ static bool redir_match_old(const struct p2pdma_dev *dev, const char *param,
 		entry = p;
 		ret = p2pdma_dev_str_match(dev, p, &p);
 		if (ret < 0) {
-			if (pol && !*once) {
+			if (log && !*once) {
 				*once = true;
-				log_fmt(pol, "PCI: Can't parse disable_acs_redir parameter: %s", param);
+				klog(log, P2PDMA_NOTE_NONE,
+				     "PCI: Can't parse disable_acs_redir parameter: %s", param);
 			}
 			break;
 		} else if (ret == 1) {
@@ -710,49 +849,48 @@ static const char *bdf(const struct p2pdma_dev *d, char *buf, size_t len)
  * command line may have cleared some ports, so one such function suffices;
  * with none, we cannot know.
  */
-P2PDMA_EXPORT int p2pdma_topo_infer_iommu_boot(const struct p2pdma_topo *topo)
+P2PDMA_EXPORT int p2pdma_topo_infer_iommu_boot(const struct p2pdma_topo *topo,
+					       bool *booted)
 {
 	uint32_t i;
 
-	if (topo->machine.iommu >= 0)
-		return topo->machine.iommu == 1;
+	if (topo->machine.iommu >= 0) {
+		*booted = topo->machine.iommu == 1;
+		return 0;
+	}
 	for (i = 0; i < topo->ndevs; i++) {
 		const struct p2pdma_dev *d = topo->devs[i];
 		uint16_t defaults = d->acs_cap & (P2PDMA_ACS_SV | P2PDMA_ACS_RR |
 						  P2PDMA_ACS_CR | P2PDMA_ACS_UF);
 
 		if (d->acs_state == P2PDMA_ACS_PRESENT && defaults &&
-		    (d->acs_ctrl_boot & 0x7f) == defaults)
-			return 1;
+		    (d->acs_ctrl_boot & 0x7f) == defaults) {
+			*booted = true;
+			return 0;
+		}
 	}
-	return -1;
+	return -ENODATA;
 }
 
-P2PDMA_EXPORT void p2pdma_policy_set_captured_iommu(struct p2pdma_policy *pol,
-						    bool on)
-{
-	pol->captured_defaults = on;
-}
-
-P2PDMA_EXPORT int p2pdma_policy_apply(struct p2pdma_policy *pol,
-				      struct p2pdma_topo *topo)
+int p2pdma_policy_boot_acs(const struct p2pdma_policy *pol, const char *cmdline,
+			   bool captured_defaults, struct p2pdma_topo *topo,
+			   const struct p2pdma_boot_log *log)
 {
 	const struct p2pdma_kernel_profile *pr = &profiles[pol->prof];
 	const char *redir = NULL, *config = NULL;
 	struct p2pdma_acs_log alog;
-	bool once = false, once_old = false, captured_defaults;
+	bool once = false, once_old = false;
 	char *buf = NULL, name[32];
 	uint32_t i;
 	int ret;
 
-	log_clear(pol);
-	if (pol->cmdline) {
-		size_t n = strlen(pol->cmdline) + 1;
+	if (cmdline) {
+		size_t n = strlen(cmdline) + 1;
 
 		buf = malloc(n);
 		if (!buf)
 			return -ENOMEM;
-		ret = p2pdma_cmdline_pci_params(pol->cmdline, buf, n, &redir, &config);
+		ret = p2pdma_cmdline_pci_params(cmdline, buf, n, &redir, &config);
 		if (ret) {
 			free(buf);
 			return p2pdma_err(pol->ctx, ret, "kernel command line: unbalanced '\"'");
@@ -760,15 +898,15 @@ P2PDMA_EXPORT int p2pdma_policy_apply(struct p2pdma_policy *pol,
 	}
 	if (config && pr->acs_cmdline == P2PDMA_ACS_CMDLINE_REDIR_ONLY) {
 		/* pci_setup() before 6.11 knows no config_acs= option. */
-		log_fmt(pol, "PCI: Unknown option `config_acs=%s'", config);
+		klog(log, P2PDMA_NOTE_NONE, "PCI: Unknown option `config_acs=%s'", config);
 		config = NULL;
 	}
-	alog.line = log_add;
-	alog.data = pol;
+	alog.line = kernel_line;
+	alog.data = (void *)log;
 	alog.warned_once = &once;
-	captured_defaults = pol->captured_defaults;
 	if (captured_defaults)
-		log_fmt(pol, "note: the captured ACS registers carry the IOMMU's default bits (SV/RR/CR/UF): the what-if boot assumes firmware left them clear and an IOMMU requests ACS again");
+		klog(log, P2PDMA_NOTE_IOMMU_DEFAULTS_CAPTURED,
+		     "the captured ACS registers carry the IOMMU's default bits (SV/RR/CR/UF): the what-if boot assumes firmware left them clear and an IOMMU requests ACS again");
 
 	for (i = 0; i < topo->ndevs; i++) {
 		struct p2pdma_dev *d = topo->devs[i];
@@ -776,15 +914,17 @@ P2PDMA_EXPORT int p2pdma_policy_apply(struct p2pdma_policy *pol,
 
 		if (d->acs_state == P2PDMA_ACS_ABSENT) {
 			if (redir && pr->acs_cmdline == P2PDMA_ACS_CMDLINE_REDIR_ONLY &&
-			    redir_match_old(d, redir, &once_old, pol, NULL, 0))
-				log_fmt(pol, "pci %s: cannot disable ACS redirect for this hardware as it does not have ACS capabilities",
-					bdf(d, name, sizeof(name)));
+			    redir_match_old(d, redir, &once_old, log, NULL, 0))
+				klog(log, P2PDMA_NOTE_NONE,
+				     "pci %s: cannot disable ACS redirect for this hardware as it does not have ACS capabilities",
+				     bdf(d, name, sizeof(name)));
 			continue;
 		}
 		if (d->acs_state != P2PDMA_ACS_PRESENT) {
 			if (redir || config || pol->iommu_acs)
-				log_fmt(pol, "note: %s: ACS capability unknown (extended config space not read): its ACS Control cannot be predicted",
-					bdf(d, name, sizeof(name)));
+				klog(log, P2PDMA_NOTE_ACS_UNPREDICTABLE,
+				     "%s: ACS capability unknown (extended config space not read): its ACS Control cannot be predicted",
+				     bdf(d, name, sizeof(name)));
 			continue;
 		}
 		/*
@@ -803,9 +943,10 @@ P2PDMA_EXPORT int p2pdma_policy_apply(struct p2pdma_policy *pol,
 		if (pol->iommu_acs || captured_defaults)
 			ctrl |= defaults;
 		if (pr->acs_cmdline == P2PDMA_ACS_CMDLINE_REDIR_ONLY) {
-			if (redir && redir_match_old(d, redir, &once_old, pol, NULL, 0)) {
+			if (redir && redir_match_old(d, redir, &once_old, log, NULL, 0)) {
 				ctrl &= (uint16_t)~P2PDMA_ACS_REDIR_MASK;
-				log_fmt(pol, "pci %s: disabled ACS redirect", bdf(d, name, sizeof(name)));
+				klog(log, P2PDMA_NOTE_NONE, "pci %s: disabled ACS redirect",
+				     bdf(d, name, sizeof(name)));
 			}
 		} else {
 			p2pdma_config_acs(pr->acs_cmdline, d, &ctrl, fw, redir,
@@ -821,31 +962,30 @@ P2PDMA_EXPORT int p2pdma_policy_apply(struct p2pdma_policy *pol,
 		 */
 		implemented = d->acs_cap & 0x7f;
 		if (ctrl & ~implemented)
-			log_fmt(pol, "note: %s: bits 0x%04x written but not implemented (ACS Cap 0x%04x): register reads 0x%04x",
-				bdf(d, name, sizeof(name)), ctrl & ~implemented,
-				d->acs_cap, ctrl & implemented);
+			klog(log, P2PDMA_NOTE_ACS_NOT_IMPLEMENTED,
+			     "%s: bits 0x%04x written but not implemented (ACS Cap 0x%04x): register reads 0x%04x",
+			     bdf(d, name, sizeof(name)), ctrl & ~implemented,
+			     d->acs_cap, ctrl & implemented);
 		d->acs_ctrl = ctrl & implemented;
 	}
 	free(buf);
 	return 0;
 }
 
-P2PDMA_EXPORT bool p2pdma_policy_cmdline_matches(const struct p2pdma_policy *pol,
-						 const char *cmdline,
-						 const struct p2pdma_dev *dev,
-						 char *why, size_t len)
+P2PDMA_EXPORT bool p2pdma_policy_cmdline_match(const struct p2pdma_policy *pol,
+					       const char *cmdline,
+					       const struct p2pdma_dev *dev,
+					       struct p2pdma_cmdline_match *m)
 {
 	const struct p2pdma_kernel_profile *pr = &profiles[pol->prof];
 	const char *redir, *config, *line = cmdline ? cmdline : pol->cmdline;
-	char matched[256], name[32];
+	char matched[256];
 	bool once = false, hit = false;
 	struct p2pdma_acs_log quiet = { NULL, NULL, &once };
 	uint16_t ctrl = dev->acs_ctrl_boot;
 	size_t n;
 	char *buf;
 
-	if (why && len)
-		why[0] = '\0';
 	if (!line)
 		return false;
 	n = strlen(line) + 1;
@@ -857,9 +997,10 @@ P2PDMA_EXPORT bool p2pdma_policy_cmdline_matches(const struct p2pdma_policy *pol
 	if (pr->acs_cmdline == P2PDMA_ACS_CMDLINE_REDIR_ONLY) {
 		if (redir && redir_match_old(dev, redir, &once, NULL, matched, sizeof(matched))) {
 			hit = true;
-			if (why && len)
-				snprintf(why, len, "ACS on %s was set by your command line: pci=disable_acs_redir=%s (entry '%s')",
-					 bdf(dev, name, sizeof(name)), redir, matched);
+			if (m) {
+				m->param = P2PDMA_PARAM_DISABLE_ACS_REDIR;
+				snprintf(m->entry, sizeof(m->entry), "%.127s", matched);
+			}
 		}
 	} else {
 		if (redir && p2pdma_config_acs(pr->acs_cmdline, dev, &ctrl, ctrl, redir,
@@ -867,17 +1008,19 @@ P2PDMA_EXPORT bool p2pdma_policy_cmdline_matches(const struct p2pdma_policy *pol
 					       (uint16_t)~P2PDMA_ACS_REDIR_MASK,
 					       &quiet, matched, sizeof(matched))) {
 			hit = true;
-			if (why && len)
-				snprintf(why, len, "ACS on %s was set by your command line: pci=disable_acs_redir=%s (entry '%s')",
-					 bdf(dev, name, sizeof(name)), redir, matched);
+			if (m) {
+				m->param = P2PDMA_PARAM_DISABLE_ACS_REDIR;
+				snprintf(m->entry, sizeof(m->entry), "%.127s", matched);
+			}
 		}
 		if (config && p2pdma_config_acs(pr->acs_cmdline, dev, &ctrl, ctrl, config,
 						0, 0, &quiet, matched, sizeof(matched))) {
 			/* config_acs is applied last: it is what the register shows. */
 			hit = true;
-			if (why && len)
-				snprintf(why, len, "ACS on %s was set by your command line: pci=config_acs=%s (entry '%s')",
-					 bdf(dev, name, sizeof(name)), config, matched);
+			if (m) {
+				m->param = P2PDMA_PARAM_CONFIG_ACS;
+				snprintf(m->entry, sizeof(m->entry), "%.127s", matched);
+			}
 		}
 	}
 	free(buf);

@@ -371,15 +371,20 @@ static char *dup_value(const char *s)
 	return r;
 }
 
-/* /proc/cpuinfo, uname, /proc/cmdline, /sys/class/iommu: spec 1.2 and 2.7 inputs. */
-static int live_machine(struct p2pdma_machine *m)
+/*
+ * /proc/cpuinfo, the kernel release, /proc/cmdline, /sys/class/iommu: the
+ * inputs of doc/kernel-model.md §1.2 and §2.7, under @root ("" for this
+ * machine, where uname() also gives the release and architecture).
+ */
+static int machine_facts(struct p2pdma_machine *m, const char *root)
 {
+	char line[1024], path[4200];
 	struct utsname u;
-	char line[1024];
 	DIR *dir;
 	FILE *f;
 
-	f = fopen("/proc/cpuinfo", "r");
+	snprintf(path, sizeof(path), "%s/proc/cpuinfo", root);
+	f = fopen(path, "r");
 	if (f) {
 		while (fgets(line, sizeof(line), f)) {
 			char *colon = strchr(line, ':');
@@ -395,18 +400,29 @@ static int live_machine(struct p2pdma_machine *m)
 		}
 		fclose(f);
 	}
-	if (!uname(&u)) {
+	if (!*root && !uname(&u)) {
 		m->kernel = p2pdma_strdup(u.release);
 		m->arch = p2pdma_strdup(u.machine);
 		if (!m->kernel || !m->arch)
 			return -ENOMEM;
+	} else if (*root) {
+		snprintf(path, sizeof(path), "%s/proc/sys/kernel/osrelease", root);
+		if (!read_line(path, line, sizeof(line)) &&
+		    !(m->kernel = p2pdma_strdup(line)))
+			return -ENOMEM;
+		snprintf(path, sizeof(path), "%s/proc/sys/kernel/arch", root);
+		if (!read_line(path, line, sizeof(line)) &&
+		    !(m->arch = p2pdma_strdup(line)))
+			return -ENOMEM;
 	}
-	if (!read_line("/proc/cmdline", line, sizeof(line))) {
+	snprintf(path, sizeof(path), "%s/proc/cmdline", root);
+	if (!read_line(path, line, sizeof(line))) {
 		m->cmdline = p2pdma_strdup(line);
 		if (!m->cmdline)
 			return -ENOMEM;
 	}
-	dir = opendir("/sys/class/iommu");
+	snprintf(path, sizeof(path), "%s/sys/class/iommu", root);
+	dir = opendir(path);
 	if (dir) {
 		struct dirent *e;
 
@@ -631,6 +647,7 @@ struct lp_source {
 	enum p2pdma_source_kind kind;
 	const char *where;		/* file or directory, for messages */
 	const char *sysroot;		/* sysfs sources: the directory holding bus/pci */
+	const char *root;		/* where proc/ is: "" this machine, NULL none */
 };
 
 /* IORESOURCE flags from sysfs `resource` -> our BAR flags. */
@@ -868,8 +885,8 @@ out:
 	free(cfg);
 	if (!ret)
 		ret = p2pdma_topo_finalize(topo, src->where);
-	if (!ret && src->kind == P2PDMA_SRC_LIVE)
-		ret = live_machine(&topo->machine);
+	if (!ret && src->root)
+		ret = machine_facts(&topo->machine, src->root);
 	/* Names after finalize: a VF's identity is known only then. */
 	if (!ret)
 		ret = p2pdma_names_fill(topo);
@@ -926,6 +943,7 @@ P2PDMA_EXPORT int p2pdma_topo_load_live(struct p2pdma_ctx *ctx,
 {
 	struct lp_source src = {
 		.kind = P2PDMA_SRC_LIVE, .where = "/sys", .sysroot = "/sys",
+		.root = "",
 	};
 	int ret;
 
@@ -952,6 +970,27 @@ P2PDMA_EXPORT int p2pdma_topo_load_sysfs(struct p2pdma_ctx *ctx, const char *dir
 	if (ret)
 		return ret;
 	return lp_load(ctx, &src, dir, out);
+}
+
+P2PDMA_EXPORT int p2pdma_topo_load_root(struct p2pdma_ctx *ctx, const char *root,
+					struct p2pdma_topo **out)
+{
+	struct lp_source src = { .kind = P2PDMA_SRC_SYSFS };
+	char sys[4200];
+	int ret;
+
+	p2pdma_clear_err(ctx);
+	*out = NULL;
+	if (!root || !*root || !strcmp(root, "/"))
+		return p2pdma_topo_load_live(ctx, out);
+	snprintf(sys, sizeof(sys), "%s/sys", root);
+	src.where = root;
+	src.sysroot = sys;
+	src.root = root;
+	ret = sysfs_check_dir(ctx, sys);
+	if (ret)
+		return ret;
+	return lp_load(ctx, &src, root, out);
 }
 
 P2PDMA_EXPORT int p2pdma_topo_load_dump(struct p2pdma_ctx *ctx, const char *path,

@@ -126,6 +126,14 @@ struct p2pdma_topo {
 	uint32_t nhbs;
 
 	bool finalized;
+	/*
+	 * Sealed topologies never change again (every loaded one, and any
+	 * draft a router or kernel was made over). Clones share the lineage
+	 * of their original: the same functions at the same indexes, so a
+	 * function of one maps to the other by index (p2pdma_topo_map_dev()).
+	 */
+	bool sealed;
+	uint64_t lineage;
 };
 
 /* --- construction, used by every source (topo.c) --- */
@@ -158,6 +166,23 @@ static inline bool p2pdma_dev_is_bridge(const struct p2pdma_dev *dev)
 }
 
 char *p2pdma_strdup(const char *s);
+
+/*
+ * @d as a function of @t: @d itself if it belongs to @t, the function at
+ * the same index if @d belongs to another topology of @t's lineage (a
+ * clone), NULL otherwise.
+ */
+static inline const struct p2pdma_dev *
+p2pdma_topo_map_dev(const struct p2pdma_topo *t, const struct p2pdma_dev *d)
+{
+	if (!d)
+		return NULL;
+	if (d->topo == t)
+		return d;
+	if (d->topo && d->topo->lineage == t->lineage && d->index < t->ndevs)
+		return t->devs[d->index];
+	return NULL;
+}
 
 /* config-space codec (config.c): pure byte decoding/encoding */
 #define P2PDMA_CFG_SIZE 4096

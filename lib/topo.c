@@ -3,12 +3,16 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "topo-private.h"
 
 #define DEVFN(d, f) ((uint8_t)(((d) << 3) | (f)))
+
+/* Each loaded topology starts a lineage; its clones share it. */
+static atomic_uint_fast64_t next_lineage;
 
 struct p2pdma_topo *p2pdma_topo_alloc(struct p2pdma_ctx *ctx,
 				      enum p2pdma_source_kind src,
@@ -20,6 +24,7 @@ struct p2pdma_topo *p2pdma_topo_alloc(struct p2pdma_ctx *ctx,
 		return NULL;
 	topo->ctx = ctx;
 	topo->source = src;
+	topo->lineage = atomic_fetch_add(&next_lineage, 1) + 1;
 	topo->machine.cpu_family = -1;
 	topo->machine.iommu = -1;
 	if (name) {
@@ -423,6 +428,8 @@ int p2pdma_topo_finalize(struct p2pdma_topo *topo, const char *where)
 	topo->finalized = true;
 	if (p2pdma_topo_check(topo, err, sizeof(err)))
 		return p2pdma_err(topo->ctx, -EINVAL, "%s: %s", where, err);
+	/* Loaded topologies are immutable; what-ifs work on a clone. */
+	topo->sealed = true;
 	return 0;
 }
 
@@ -741,10 +748,9 @@ static int compare_machine(const struct p2pdma_machine *a,
 	return 0;
 }
 
-P2PDMA_EXPORT int p2pdma_topo_compare(const struct p2pdma_topo *a,
-				      const struct p2pdma_topo *b,
-				      unsigned int what, char *diff,
-				      size_t len)
+static int topo_differ(const struct p2pdma_topo *a,
+		       const struct p2pdma_topo *b, unsigned int what,
+		       char *diff, size_t len)
 {
 	uint32_t i;
 	int i2;
@@ -780,6 +786,15 @@ P2PDMA_EXPORT int p2pdma_topo_compare(const struct p2pdma_topo *a,
 	if ((what & P2PDMA_CMP_NAMES) && !str_eq(a->description, b->description))
 		return differ(diff, len, "description differs");
 	return 0;
+}
+
+P2PDMA_EXPORT bool p2pdma_topo_equal(const struct p2pdma_topo *a,
+				     const struct p2pdma_topo *b,
+				     unsigned int what, char *diff, size_t len)
+{
+	if (diff && len)
+		diff[0] = '\0';
+	return topo_differ(a, b, what, diff, len) == 0;
 }
 
 /* --- accessors --- */
@@ -903,10 +918,118 @@ P2PDMA_EXPORT void p2pdma_topo_machine(const struct p2pdma_topo *topo,
 
 P2PDMA_EXPORT int p2pdma_topo_set_acs_ctrl(struct p2pdma_dev *dev, uint16_t ctrl)
 {
+	if (dev->topo && dev->topo->sealed)
+		return p2pdma_err(dev->topo->ctx, -EPERM,
+				  "%s: the topology is sealed; change a clone (p2pdma_topo_clone())",
+				  dev->name);
 	if (dev->acs_state != P2PDMA_ACS_PRESENT)
 		return -ENODEV;
 	dev->acs_ctrl = ctrl;
 	return 0;
+}
+
+P2PDMA_EXPORT void p2pdma_topo_seal(struct p2pdma_topo *topo)
+{
+	topo->sealed = true;
+}
+
+P2PDMA_EXPORT bool p2pdma_topo_sealed(const struct p2pdma_topo *topo)
+{
+	return topo->sealed;
+}
+
+static int dup_str(char **dst, const char *src)
+{
+	*dst = NULL;
+	if (!src)
+		return 0;
+	*dst = p2pdma_strdup(src);
+	return *dst ? 0 : -ENOMEM;
+}
+
+static int machine_dup(struct p2pdma_machine *dst,
+		       const struct p2pdma_machine *src)
+{
+	*dst = *src;
+	dst->cpu_vendor = dst->cpu_model = dst->kernel = dst->cmdline =
+		dst->arch = NULL;
+	if (dup_str(&dst->cpu_vendor, src->cpu_vendor) ||
+	    dup_str(&dst->cpu_model, src->cpu_model) ||
+	    dup_str(&dst->kernel, src->kernel) ||
+	    dup_str(&dst->cmdline, src->cmdline) ||
+	    dup_str(&dst->arch, src->arch))
+		return -ENOMEM;
+	return 0;
+}
+
+/* @p, a pointer into @from's functions, as the same function of @to. */
+static struct p2pdma_dev *remap(const struct p2pdma_topo *to,
+				const struct p2pdma_dev *p)
+{
+	return p ? to->devs[p->index] : NULL;
+}
+
+P2PDMA_EXPORT int p2pdma_topo_clone(const struct p2pdma_topo *topo,
+				    struct p2pdma_topo **out)
+{
+	struct p2pdma_topo *c;
+	uint32_t i;
+
+	*out = NULL;
+	if (!topo->finalized)
+		return p2pdma_err(topo->ctx, -EINVAL,
+				  "clone: the topology is not finalized");
+	c = p2pdma_topo_alloc(topo->ctx, topo->source, topo->name);
+	if (!c)
+		goto nomem;
+	c->lineage = topo->lineage;
+	if (dup_str(&c->description, topo->description) ||
+	    machine_dup(&c->machine, &topo->machine))
+		goto nomem;
+	c->devs = calloc(topo->ndevs ? topo->ndevs : 1, sizeof(*c->devs));
+	c->hbs = calloc(topo->nhbs ? topo->nhbs : 1, sizeof(*c->hbs));
+	if (!c->devs || !c->hbs)
+		goto nomem;
+	c->cap_devs = topo->ndevs ? topo->ndevs : 1;
+	/* Strings first with the struct copy, pointers once all exist. */
+	for (i = 0; i < topo->ndevs; i++) {
+		const struct p2pdma_dev *s = topo->devs[i];
+		struct p2pdma_dev *d = malloc(sizeof(*d));
+
+		if (!d)
+			goto nomem;
+		*d = *s;
+		d->driver = d->label = d->vendor_name = d->device_name = NULL;
+		c->devs[c->ndevs++] = d;
+		d->topo = c;
+		if (dup_str(&d->driver, s->driver) ||
+		    dup_str(&d->label, s->label) ||
+		    dup_str(&d->vendor_name, s->vendor_name) ||
+		    dup_str(&d->device_name, s->device_name))
+			goto nomem;
+	}
+	c->nhbs = topo->nhbs;
+	for (i = 0; i < topo->nhbs; i++) {
+		c->hbs[i] = topo->hbs[i];
+		c->hbs[i].hostdev = remap(c, topo->hbs[i].hostdev);
+		c->hbs[i].first = remap(c, topo->hbs[i].first);
+	}
+	for (i = 0; i < topo->ndevs; i++) {
+		struct p2pdma_dev *d = c->devs[i];
+
+		d->bus_self = remap(c, d->bus_self);
+		d->upstream = remap(c, d->upstream);
+		d->physfn = remap(c, d->physfn);
+		d->hb = &c->hbs[d->hb->index];
+	}
+	c->finalized = true;
+	c->sealed = false;
+	*out = c;
+	return 0;
+
+nomem:
+	p2pdma_topo_destroy(c);
+	return p2pdma_err(topo->ctx, -ENOMEM, "clone: out of memory");
 }
 
 P2PDMA_EXPORT const char *p2pdma_pcie_type_name(int type)

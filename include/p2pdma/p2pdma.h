@@ -6,6 +6,9 @@
 #include <p2pdma/context.h>
 #include <p2pdma/topo.h>
 #include <p2pdma/policy.h>
-#include <p2pdma/route.h>
+#include <p2pdma/verdict.h>
+#include <p2pdma/kernel.h>
+#include <p2pdma/iommu.h>
+#include <p2pdma/query.h>
 
 #endif

@@ -16,6 +16,57 @@ extern "C" {
 
 struct p2pdma_policy;
 
+/*
+ * What a note is about. Notes are the model's remarks next to its answers
+ * (an assumption made, an input the kernel would ignore); the text is
+ * English for people, the code is for programs. Policy notes come from
+ * p2pdma_policy_note(); the kernel object adds its boot notes to its log
+ * (p2pdma_kernel_log_entry()).
+ */
+enum p2pdma_note {
+	P2PDMA_NOTE_NONE = 0,
+	/* policy */
+	P2PDMA_NOTE_KERNEL_ASSUMED,	/* no kernel release known: newest profile */
+	P2PDMA_NOTE_KERNEL_NOT_UNDERSTOOD, /* the source's release was refused */
+	P2PDMA_NOTE_KERNEL_NEWER,	/* newer than every profile: newest used */
+	P2PDMA_NOTE_CPU_ASSUMED,	/* CPU unknown: CPU rule off */
+	P2PDMA_NOTE_CPU_FROM_HOST_BRIDGES, /* CPU unknown, host bridges name a vendor */
+	P2PDMA_NOTE_CPU_RULE_TOO_OLD,	/* AMD Zen CPU but kernel before 5.9 */
+	P2PDMA_NOTE_CPU_HYGON,		/* Hygon: not X86_VENDOR_AMD */
+	P2PDMA_NOTE_CPU_NOT_UNDERSTOOD,	/* the source's vendor_id is unknown */
+	/* kernel boot (p2pdma/kernel.h) */
+	P2PDMA_NOTE_ACS_UNKNOWN,	/* functions whose ACS could not be read */
+	P2PDMA_NOTE_ACS_UNPREDICTABLE,	/* a what-if boot cannot set unknown ACS */
+	P2PDMA_NOTE_ACS_NOT_IMPLEMENTED, /* bits written that the port lacks */
+	P2PDMA_NOTE_IOMMU_ASSUMED,	/* capture's IOMMU state unknown: none assumed */
+	P2PDMA_NOTE_IOMMU_DEFAULTS_CAPTURED, /* captured registers hold IOMMU defaults */
+	P2PDMA_NOTE_CMDLINE_SHOWN,	/* registers show the machine's own command line */
+	P2PDMA_NOTE_CMDLINE_REAPPLIED,	/* a what-if boot re-applied it */
+	P2PDMA_NOTE_CMDLINE_REPLACED,	/* a what-if command line drops its parameters */
+	P2PDMA_NOTE_PARAM_OVERRIDDEN,	/* a repeated pci= parameter: the last wins */
+	P2PDMA_NOTE_PARAM_NO_DEVICE,	/* an entry names no function of the machine */
+	P2PDMA_NOTE_PARAM_COMMA,	/* a ',' ended the pci= option inside a list */
+	P2PDMA_NOTE_SETPCI,		/* an ACS register written at run time */
+};
+
+/* Which ACS kernel parameter (doc/kernel-model.md §2.7). */
+enum p2pdma_acs_param {
+	P2PDMA_PARAM_DISABLE_ACS_REDIR = 0,	/* pci=disable_acs_redir= */
+	P2PDMA_PARAM_CONFIG_ACS = 1,		/* pci=config_acs= */
+};
+
+/**
+ * struct p2pdma_cmdline_match - which command-line entry configured a function
+ * @param: the parameter whose entry matched (config_acs wins when both do:
+ *         the kernel applies it last)
+ * @entry: the matching entry, e.g. "0000:00:01.0" or "1x@pci:0:0"
+ *         (cut at 127 bytes)
+ */
+struct p2pdma_cmdline_match {
+	enum p2pdma_acs_param param;
+	char entry[128];
+};
+
 /* Allow-list entry flag: the host bridge only admits P2P below itself. */
 #define P2PDMA_REQ_SAME_HOST_BRIDGE (1u << 0)
 /* Device ID wildcard (PCI_ANY_ID), honoured from 7.1 on. */
@@ -51,7 +102,7 @@ enum p2pdma_cpu_rule {
  * p2pdma_policy_create() - a policy for the newest modelled kernel
  * @ctx: library context
  * @out: the new policy: newest kernel profile, CPU unknown (rule off),
- *       no command line
+ *       no command line, no IOMMU what-if
  *
  * Return: 0 or -ENOMEM.
  */
@@ -76,10 +127,11 @@ int p2pdma_policy_set_kernel(struct p2pdma_policy *pol, const char *release);
 /**
  * p2pdma_policy_set_cpu() - set the boot CPU
  * @pol: the policy
- * @spec: "VENDOR:FAMILY": VENDOR as /proc/cpuinfo's vendor_id
+ * @spec: "VENDOR:FAMILY[:MODEL]": VENDOR as /proc/cpuinfo's vendor_id
  *        (AuthenticAMD, GenuineIntel, HygonGenuine...) or an alias
  *        (amd, intel, hygon, centaur, zhaoxin, arm, aarch64...); FAMILY
- *        decimal (23) or hex (0x17), optional for non-x86 names. "arm" or
+ *        decimal (23) or hex (0x17), optional for non-x86 names; MODEL is
+ *        accepted and not used (the rule looks at the family). "arm" or
  *        any non-x86 architecture turns the rule off. Hygon counts as
  *        x86 but not AMD (the kernel tests X86_VENDOR_AMD only).
  *
@@ -89,14 +141,17 @@ int p2pdma_policy_set_kernel(struct p2pdma_policy *pol, const char *release);
 int p2pdma_policy_set_cpu(struct p2pdma_policy *pol, const char *spec);
 
 /**
- * p2pdma_policy_set_cmdline() - a kernel command line to apply (what-if)
+ * p2pdma_policy_set_cmdline() - a kernel command line to boot with (what-if)
  * @pol: the policy
  * @cmdline: the whole command line; only pci=disable_acs_redir= and
- *           pci=config_acs= matter. "" applies nothing.
+ *           pci=config_acs= matter. NULL, "" or blanks: no what-if
+ *           command line (the captured registers stay as they are).
+ *
+ * p2pdma_kernel_boot() then re-runs the kernel's ACS set-up with this
+ * line instead of the one the machine booted with. Entries the kernel
+ * would ignore are ignored, with the kernel's message in the boot log.
  *
  * Return: 0, or -EINVAL if the line cannot be tokenised (unbalanced quote).
- * Entries the kernel would ignore are ignored, with the kernel's message
- * kept for p2pdma_policy_apply()'s log.
  */
 int p2pdma_policy_set_cmdline(struct p2pdma_policy *pol, const char *cmdline);
 
@@ -109,41 +164,82 @@ int p2pdma_policy_set_cmdline(struct p2pdma_policy *pol, const char *cmdline);
 void p2pdma_policy_set_iommu_acs(struct p2pdma_policy *pol, bool on);
 
 /**
- * p2pdma_policy_set_captured_iommu() - the loaded registers come from a boot
- * with an IOMMU that requested ACS
+ * p2pdma_policy_cmdline() - the what-if command line
  * @pol: the policy
- * @on: true: the captured ACS Control values include the kernel's default
- *      bits (SV|RR|CR|UF where advertised); p2pdma_policy_apply() then
- *      takes firmware to have left those bits clear and an IOMMU to request
- *      them again. false (the default): the loaded values are what firmware
- *      left, as pci_enable_acs() reads them.
  *
- * A what-if boot over a live capture needs this, or a command line that
- * clears redirect bits looks ineffective on 6.11+ kernels, whose
- * config_acs arithmetic restores masked bits from the firmware value.
+ * Return: the line given to p2pdma_policy_set_cmdline(), or NULL when
+ * none (or only blanks) was given.
  */
-void p2pdma_policy_set_captured_iommu(struct p2pdma_policy *pol, bool on);
+const char *p2pdma_policy_cmdline(const struct p2pdma_policy *pol);
+
+/**
+ * p2pdma_policy_iommu_acs() - is the IOMMU what-if on?
+ * @pol: the policy
+ *
+ * Return: the value given to p2pdma_policy_set_iommu_acs().
+ */
+bool p2pdma_policy_iommu_acs(const struct p2pdma_policy *pol);
 
 /**
  * p2pdma_topo_infer_iommu_boot() - did the capture boot with ACS requested?
  * @topo: the topology
+ * @booted: receives true if an IOMMU driver requested ACS at that boot
  *
- * Return: 1 or 0 when the source says (machine facts); else 1 if some
- * function shows exactly the kernel's default ACS bits (firmware leaves
- * them clear), -1 when nothing tells.
+ * The source may say (machine facts); else the registers tell: firmware
+ * leaves ACS Control clear, so a function showing exactly the kernel's
+ * default bits (all of SV, RR, CR, UF its capability advertises) was set
+ * by the kernel.
+ *
+ * Return: 0 with @booted set, or -ENODATA when nothing tells.
  */
-int p2pdma_topo_infer_iommu_boot(const struct p2pdma_topo *topo);
+int p2pdma_topo_infer_iommu_boot(const struct p2pdma_topo *topo, bool *booted);
 
 /**
- * p2pdma_policy_apply() - boot the policy's command line on a topology
- * @pol: the policy
- * @topo: the topology; its ACS Control registers are rewritten as
- *        pci_enable_acs() would at enumeration (spec 2.7), starting from
- *        the loaded (firmware) values.
+ * p2pdma_policy_from_machine() - the policy of the kernel a machine runs
+ * @ctx: library context
+ * @topo: the machine (its p2pdma_topo_machine() facts: kernel release,
+ *        CPU vendor and family, architecture, IOMMU)
+ * @out: the new policy: the machine's kernel profile (the newest when
+ *       unknown or refused), its CPU (unknown when not recorded), no
+ *       what-if. Each assumption made is a note (p2pdma_policy_note()).
  *
- * Return: 0 or a negative errno.
+ * The machine's own command line is not a what-if: its effect is already
+ * in the captured registers (p2pdma_kernel_boot() explains it).
+ *
+ * Return: 0 or -ENOMEM.
  */
-int p2pdma_policy_apply(struct p2pdma_policy *pol, struct p2pdma_topo *topo);
+int p2pdma_policy_from_machine(struct p2pdma_ctx *ctx,
+			       const struct p2pdma_topo *topo,
+			       struct p2pdma_policy **out);
+
+/**
+ * p2pdma_policy_clone() - copy a policy
+ * @pol: the policy
+ * @out: the copy (same context, profile, CPU, command line, what-ifs, notes)
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int p2pdma_policy_clone(const struct p2pdma_policy *pol,
+			struct p2pdma_policy **out);
+
+/**
+ * p2pdma_policy_num_notes() - how many notes the policy carries
+ * @pol: the policy
+ *
+ * Return: the count (assumptions about the kernel and the CPU).
+ */
+size_t p2pdma_policy_num_notes(const struct p2pdma_policy *pol);
+
+/**
+ * p2pdma_policy_note() - one note
+ * @pol: the policy
+ * @i: index
+ * @code: if non-NULL, receives what it is about
+ *
+ * Return: the text (no option names of any program), or NULL past the end.
+ */
+const char *p2pdma_policy_note(const struct p2pdma_policy *pol, size_t i,
+			       enum p2pdma_note *code);
 
 /**
  * p2pdma_policy_cpu_rule() - cpu_supports_p2pdma() under this policy
@@ -176,71 +272,23 @@ p2pdma_policy_allow_lookup(const struct p2pdma_policy *pol, uint16_t vendor,
 const char *p2pdma_policy_kernel(const struct p2pdma_policy *pol);
 
 /**
- * p2pdma_policy_set_cpu_from_machine() - take the boot CPU from a source
- * @pol: the policy
- * @m: machine facts a source carried (p2pdma_topo_machine()); a non-x86
- *     @m->arch turns the rule off, an unknown vendor leaves the CPU unknown
- *     (rule off, with a note from p2pdma_policy_cpu_note())
- *
- * Return: 0, or -EINVAL if the source carried a vendor string that is not
- * a known /proc/cpuinfo vendor_id (the CPU is then left unknown).
- */
-int p2pdma_policy_set_cpu_from_machine(struct p2pdma_policy *pol,
-				       const struct p2pdma_machine_info *m);
-
-/**
- * p2pdma_policy_cpu_note() - the assumption made about the CPU, if any
- * @pol: the policy
- *
- * Return: a one-line note when the CPU rule was decided by an assumption
- * (CPU unknown) or is switched off by the kernel version (AMD Zen under a
- * kernel older than 5.9); NULL when nothing was assumed.
- */
-const char *p2pdma_policy_cpu_note(const struct p2pdma_policy *pol);
-
-/**
- * p2pdma_policy_log_count() - lines the last p2pdma_policy_apply() produced
- * @pol: the policy
- *
- * p2pdma_policy_apply() keeps the kernel's boot log lines it predicts
- * ("pci 0000:00:01.0: Configured ACS to 0x0053", "PCI: Can't parse ACS
- * command line parameter"...) plus notes of ours prefixed "note:"; each
- * line is also sent to the context log at P2PDMA_LOG_INFO.
- *
- * Return: the number of lines.
- */
-size_t p2pdma_policy_log_count(const struct p2pdma_policy *pol);
-
-/**
- * p2pdma_policy_log_line() - one line of the last apply's log
- * @pol: the policy
- * @i: index from 0
- *
- * Return: the line, or NULL past the end.
- */
-const char *p2pdma_policy_log_line(const struct p2pdma_policy *pol, size_t i);
-
-/**
- * p2pdma_policy_cmdline_matches() - did a command line configure this ACS?
+ * p2pdma_policy_cmdline_match() - did a command line configure this ACS?
  * @pol: the policy (its kernel profile decides the parameter semantics)
- * @cmdline: a whole kernel command line (e.g. the live /proc/cmdline), or
- *           NULL for the policy's own p2pdma_policy_set_cmdline() line
+ * @cmdline: a whole kernel command line (e.g. the machine's own), or NULL
+ *           for the policy's what-if line
  * @dev: the function
- * @why: buffer for a one-line explanation, e.g. "ACS on 0000:00:01.0 was
- *       set by your command line: pci=config_acs=1x@0000:00:01.0"; "" when
- *       not matched
- * @len: size of @why
+ * @m: if non-NULL and the answer is true, receives which entry matched
  *
- * Runs the kernel's device matching (pci_dev_str_match()) of
- * pci=disable_acs_redir= and pci=config_acs= against @dev; entries the
- * kernel would reject make the answer false.
+ * Runs the kernel's device matching (pci_dev_str_match(),
+ * doc/kernel-model.md §2.7) of pci=disable_acs_redir= and pci=config_acs=
+ * against @dev; entries the kernel would reject make the answer false.
  *
  * Return: true if an entry of either parameter selects @dev.
  */
-bool p2pdma_policy_cmdline_matches(const struct p2pdma_policy *pol,
-				   const char *cmdline,
-				   const struct p2pdma_dev *dev,
-				   char *why, size_t len);
+bool p2pdma_policy_cmdline_match(const struct p2pdma_policy *pol,
+				 const char *cmdline,
+				 const struct p2pdma_dev *dev,
+				 struct p2pdma_cmdline_match *m);
 
 #ifdef __cplusplus
 }

@@ -241,6 +241,24 @@ int p2pdma_topo_load_sysfs(struct p2pdma_ctx *ctx, const char *dir,
 			   struct p2pdma_topo **out);
 
 /**
+ * p2pdma_topo_load_root() - read a machine below a root directory
+ * @ctx: library context
+ * @root: NULL, "" or "/" for this machine (as p2pdma_topo_load_live());
+ *        else a directory laid out like a machine's root: ROOT/sys is a
+ *        sysfs tree (holding bus/pci/devices), and the machine facts come
+ *        from ROOT/proc/cpuinfo, ROOT/proc/cmdline,
+ *        ROOT/proc/sys/kernel/osrelease and ROOT/sys/class/iommu where
+ *        present
+ * @out: the new topology
+ *
+ * What a runtime needs to ask about the running kernel (p2pdma/query.h).
+ *
+ * Return: 0 or a negative errno (-ENOENT without ROOT/sys/bus/pci/devices).
+ */
+int p2pdma_topo_load_root(struct p2pdma_ctx *ctx, const char *root,
+			  struct p2pdma_topo **out);
+
+/**
  * p2pdma_topo_load_dump() - read an lspci -x, -xxx or -xxxx dump
  * @ctx: library context
  * @path: the dump file
@@ -336,7 +354,7 @@ void p2pdma_topo_destroy(struct p2pdma_topo *topo);
  * @topo: the topology
  * @f: where to write
  *
- * Loading the result gives a topology that p2pdma_topo_compare() finds
+ * Loading the result gives a topology that p2pdma_topo_equal() finds
  * equal: the round trip is lossless.
  *
  * Return: 0 or a negative errno.
@@ -355,7 +373,7 @@ int p2pdma_topo_export_json(const struct p2pdma_topo *topo, FILE *f);
  */
 int p2pdma_topo_export_dump(const struct p2pdma_topo *topo, FILE *f);
 
-/* What p2pdma_topo_compare() looks at. */
+/* What p2pdma_topo_equal() looks at. */
 #define P2PDMA_CMP_CONFIG	0x1	/* everything config space holds */
 #define P2PDMA_CMP_RESOURCES	0x2	/* BAR sizes and CPU addresses */
 #define P2PDMA_CMP_OS		0x4	/* IOMMU group, NUMA, driver, p2pmem */
@@ -363,18 +381,19 @@ int p2pdma_topo_export_dump(const struct p2pdma_topo *topo, FILE *f);
 #define P2PDMA_CMP_ALL		0xf
 
 /**
- * p2pdma_topo_compare() - compare two topologies
+ * p2pdma_topo_equal() - compare two topologies
  * @a: first
  * @b: second
  * @what: P2PDMA_CMP_* mask
- * @diff: buffer for a one-line description of the first difference
+ * @diff: NULL, or a buffer for a one-line description of the first
+ *        difference ("" when equal)
  * @len: size of @diff
  *
- * Return: 0 if equal in everything @what selects, 1 if different.
+ * Return: true if equal in everything @what selects.
  */
-int p2pdma_topo_compare(const struct p2pdma_topo *a,
-			const struct p2pdma_topo *b, unsigned int what,
-			char *diff, size_t len);
+bool p2pdma_topo_equal(const struct p2pdma_topo *a,
+		       const struct p2pdma_topo *b, unsigned int what,
+		       char *diff, size_t len);
 
 /**
  * p2pdma_topo_check() - run the invariant checker
@@ -478,12 +497,46 @@ const char *p2pdma_topo_name(const struct p2pdma_topo *topo);
  */
 enum p2pdma_source_kind p2pdma_topo_source(const struct p2pdma_topo *topo);
 
+/* --- immutability and what-ifs --- */
+
+/**
+ * p2pdma_topo_clone() - a changeable copy of a topology, for what-ifs
+ * @topo: the topology (sealed or not)
+ * @out: the copy, not sealed: p2pdma_topo_set_acs_ctrl() may change it
+ *       until it is sealed. It shares @topo's lineage: a function of either
+ *       is accepted where the other's is expected (same index, same BDF).
+ *
+ * A deep copy in memory (no round trip through a file format).
+ *
+ * Return: 0 or a negative errno (-EINVAL not finalized, -ENOMEM).
+ */
+int p2pdma_topo_clone(const struct p2pdma_topo *topo,
+		      struct p2pdma_topo **out);
+
+/**
+ * p2pdma_topo_seal() - make a topology immutable
+ * @topo: the topology
+ *
+ * Every loaded topology is sealed; a clone is sealed by this call or when
+ * a router or a kernel is made over it. Nothing unseals.
+ */
+void p2pdma_topo_seal(struct p2pdma_topo *topo);
+
+/**
+ * p2pdma_topo_sealed() - can the topology still change?
+ * @topo: the topology
+ *
+ * Return: true if sealed.
+ */
+bool p2pdma_topo_sealed(const struct p2pdma_topo *topo);
+
 /**
  * p2pdma_topo_set_acs_ctrl() - what-if: change a function's ACS Control
- * @dev: the function (must have an ACS capability)
+ * @dev: a function of an unsealed clone (p2pdma_topo_clone())
  * @ctrl: the new register value
  *
- * Return: 0, or -ENODEV if the function has no (known) ACS capability.
+ * Return: 0, -EPERM if the topology is sealed, -ENODEV if the function
+ * has no (known) ACS capability.
  */
 int p2pdma_topo_set_acs_ctrl(struct p2pdma_dev *dev, uint16_t ctrl);
 

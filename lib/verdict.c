@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* route.c - calc_map_type_and_dist(), distance_many, find_many and the map-type cache */
+/* verdict.c - the pure verdict: calc_map_type_and_dist() explained, and its fast twin */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "route-private.h"
+#include "verdict-private.h"
 
 /*
  * Two ways to the same answer:
  *
- *  - calc_core() is the kernel's nested upstream walk (spec 2.2), pointer
+ *  - calc_core() is the kernel's nested upstream walk (doc/kernel-model.md
+ *    §2.2), pointer
  *    by pointer, reading ACS Control live, and explains itself: common
  *    ancestor, ACS list in walk order, host devices, allow-list rows,
  *    predicted dmesg, fix.
@@ -48,14 +49,14 @@ struct hb_verdict {
 	int16_t penalty;		/* distance added when allowed */
 };
 
-/* Per-function flags. */
-#define F_P2PDMA	0x1	/* pcim_p2pdma_init() ran: has a cache */
-#define F_PUBLISHED	0x2	/* nominated published p2pmem (what-if) */
-
+/*
+ * Built once from a sealed topology and a private copy of the policy, then
+ * never written: that is what makes a router safe to share between threads.
+ */
 struct p2pdma_router {
 	struct p2pdma_ctx *ctx;
 	const struct p2pdma_topo *topo;
-	const struct p2pdma_policy *pol;
+	struct p2pdma_policy *pol;	/* our own copy */
 	uint32_t n;
 	uint32_t nhb;
 	bool cpu_rule;			/* snapshot for the fast path */
@@ -65,8 +66,6 @@ struct p2pdma_router {
 	uint8_t *cnt;			/* cnt per function */
 	uint8_t *redir;			/* has_acs_redir per function */
 	struct hb_verdict *hbv;		/* nhb * nhb host-bridge stage outcomes */
-	uint8_t *flags;
-	uint8_t **cache;		/* per provider, n bytes, lazily */
 };
 
 P2PDMA_EXPORT const char *p2pdma_map_type_name(enum p2pdma_map_type t)
@@ -161,18 +160,13 @@ static int build_fast(struct p2pdma_router *r)
 	return 0;
 }
 
-P2PDMA_EXPORT int p2pdma_router_refresh(struct p2pdma_router *r)
-{
-	return build_fast(r);
-}
-
 P2PDMA_EXPORT int p2pdma_router_create(struct p2pdma_ctx *ctx,
-				       const struct p2pdma_topo *topo,
+				       struct p2pdma_topo *topo,
 				       const struct p2pdma_policy *pol,
 				       struct p2pdma_router **out)
 {
 	struct p2pdma_router *r;
-	uint32_t i;
+	int ret;
 
 	*out = NULL;
 	if (!topo || !pol)
@@ -182,29 +176,23 @@ P2PDMA_EXPORT int p2pdma_router_create(struct p2pdma_ctx *ctx,
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		goto nomem;
+	/* From here on the topology cannot change under the router. */
+	p2pdma_topo_seal(topo);
 	r->ctx = ctx;
 	r->topo = topo;
-	r->pol = pol;
 	r->n = topo->ndevs;
 	r->nhb = topo->nhbs;
+	ret = p2pdma_policy_clone(pol, &r->pol);
+	if (ret) {
+		free(r);
+		goto nomem;
+	}
 	r->fast = aligned_alloc(64, (r->n ? r->n : 1) * sizeof(*r->fast));
 	r->cnt = calloc(r->n + 1, 1);
 	r->redir = calloc(r->n + 1, 1);
-	r->flags = calloc(r->n + 1, 1);
 	r->hbv = calloc((size_t)r->nhb * r->nhb + 1, sizeof(*r->hbv));
-	r->cache = calloc(r->n + 1, sizeof(*r->cache));
-	if (!r->fast || !r->cnt || !r->redir || !r->flags || !r->hbv ||
-	    !r->cache)
+	if (!r->fast || !r->cnt || !r->redir || !r->hbv)
 		goto free_router;
-	/*
-	 * A function "has p2pdma" (pdev->p2pdma != NULL, hence a map-type
-	 * cache) once its driver called pcim_p2pdma_init(). What a topology
-	 * can show is the p2pmem/ sysfs directory (pci_p2pdma_add_resource(),
-	 * which calls it); functions used as providers later get it too.
-	 */
-	for (i = 0; i < r->n; i++)
-		if (topo->devs[i]->p2pmem.present)
-			r->flags[i] |= F_P2PDMA;
 	build_fast(r);
 	*out = r;
 	return 0;
@@ -217,91 +205,32 @@ nomem:
 
 P2PDMA_EXPORT void p2pdma_router_destroy(struct p2pdma_router *r)
 {
-	uint32_t i;
-
 	if (!r)
 		return;
-	if (r->cache)
-		for (i = 0; i < r->n; i++)
-			free(r->cache[i]);
-	free(r->cache);
+	p2pdma_policy_destroy(r->pol);
 	free(r->fast);
 	free(r->cnt);
 	free(r->redir);
-	free(r->flags);
 	free(r->hbv);
 	free(r);
 }
 
-/* --- the map-type cache (spec 2.5) --- */
+P2PDMA_EXPORT const struct p2pdma_topo *
+p2pdma_router_topo(const struct p2pdma_router *r)
+{
+	return r->topo;
+}
+
+P2PDMA_EXPORT const struct p2pdma_policy *
+p2pdma_router_policy(const struct p2pdma_router *r)
+{
+	return r->pol;
+}
 
 P2PDMA_EXPORT uint32_t p2pdma_cache_key(const struct p2pdma_dev *client)
 {
 	return (client->domain << 16) | ((uint32_t)client->bus << 8) |
 	       client->devfn;
-}
-
-/*
- * The key is the client's own BDF: within one topology BDFs are unique,
- * so the client's index stands for its key (a VF has its own index, never
- * its PF's: Appendix B 8).
- */
-static void cache_store(struct p2pdma_router *r,
-			const struct p2pdma_dev *provider,
-			const struct p2pdma_dev *client,
-			enum p2pdma_map_type t)
-{
-	uint8_t **slot = &r->cache[provider->index];
-
-	if (!(r->flags[provider->index] & F_P2PDMA) ||
-	    !p2pdma_policy_profile(r->pol)->map_cache)
-		return;
-	if (!*slot) {
-		*slot = calloc(r->n, 1);
-		if (!*slot)
-			return;	/* like a failed xa_store: nothing cached */
-	}
-	(*slot)[client->index] = (uint8_t)t;
-}
-
-P2PDMA_EXPORT enum p2pdma_map_type
-p2pdma_cache_lookup(const struct p2pdma_router *r,
-		    const struct p2pdma_dev *provider,
-		    const struct p2pdma_dev *client)
-{
-	const uint8_t *c = r->cache[provider->index];
-
-	if (!c || !client || !(r->flags[provider->index] & F_P2PDMA))
-		return P2PDMA_MAP_UNKNOWN;
-	return (enum p2pdma_map_type)c[client->index];
-}
-
-P2PDMA_EXPORT void p2pdma_router_reset_cache(struct p2pdma_router *r)
-{
-	uint32_t i;
-
-	for (i = 0; i < r->n; i++) {
-		free(r->cache[i]);
-		r->cache[i] = NULL;
-	}
-}
-
-P2PDMA_EXPORT void p2pdma_router_set_published(struct p2pdma_router *r,
-					       const struct p2pdma_dev *dev,
-					       bool on)
-{
-	if (on)
-		r->flags[dev->index] |= F_PUBLISHED | F_P2PDMA;
-	else
-		r->flags[dev->index] &= (uint8_t)~F_PUBLISHED;
-}
-
-P2PDMA_EXPORT bool p2pdma_router_has_published(const struct p2pdma_router *r,
-					       const struct p2pdma_dev *dev)
-{
-	/* pci_has_p2pmem(): p2pdma state present and published. */
-	return (r->flags[dev->index] & F_PUBLISHED) ||
-	       (dev->p2pmem.present && dev->p2pmem.published);
 }
 
 /* --- the explained calculation (spec 2.2) --- */
@@ -398,6 +327,48 @@ static void forget_acs(struct p2pdma_verdict *v, struct walk *w)
 	memset(w, 0, sizeof(*w));
 }
 
+/*
+ * A BUS_ADDR verdict over ports whose ACS Control is unknown holds only if
+ * none of them redirects. If one does, the pair goes to the host-bridge
+ * stage of its one host bridge (a common ancestor means one host bridge),
+ * or, before 5.4, is refused outright (doc/kernel-model.md §2.2, §2.4).
+ */
+static void if_acs_redirect(const struct p2pdma_router *r,
+			    struct p2pdma_verdict *v)
+{
+	const struct p2pdma_kernel_profile *prof = p2pdma_policy_profile(r->pol);
+	const struct p2pdma_allow_entry *ea, *eb;
+	const struct p2pdma_dev *ha;
+
+	v->if_acs = v->map_type;
+	v->if_acs_outcome = P2PDMA_UNKNOWN_ACS_NO_EFFECT;
+	if (!v->acs_unknown || !v->common || v->map_type != P2PDMA_MAP_BUS_ADDR)
+		return;
+	if (prof->hb_era != P2PDMA_HB_TABLE) {
+		v->if_acs = P2PDMA_MAP_NOT_SUPPORTED;
+		v->if_acs_outcome = P2PDMA_UNKNOWN_ACS_REFUSED;
+		return;
+	}
+	if (p2pdma_policy_cpu_rule(r->pol)) {
+		v->if_acs = P2PDMA_MAP_THRU_HOST_BRIDGE;
+		v->if_acs_outcome = P2PDMA_UNKNOWN_ACS_CPU_RULE;
+		return;
+	}
+	ha = p2pdma_policy_hostdev(r->pol, v->provider->hb);
+	if (!ha) {
+		v->if_acs = P2PDMA_MAP_NOT_SUPPORTED;
+		v->if_acs_outcome = P2PDMA_UNKNOWN_ACS_NO_HOSTDEV;
+		return;
+	}
+	if (hb_allowed(r->pol, ha, ha, true, &ea, &eb)) {
+		v->if_acs = P2PDMA_MAP_THRU_HOST_BRIDGE;
+		v->if_acs_outcome = P2PDMA_UNKNOWN_ACS_ALLOW_LISTED;
+	} else {
+		v->if_acs = P2PDMA_MAP_NOT_SUPPORTED;
+		v->if_acs_outcome = P2PDMA_UNKNOWN_ACS_NOT_LISTED;
+	}
+}
+
 static enum p2pdma_map_type calc_core(const struct p2pdma_router *r,
 				      const struct p2pdma_dev *provider,
 				      const struct p2pdma_dev *client,
@@ -410,7 +381,7 @@ static enum p2pdma_map_type calc_core(const struct p2pdma_router *r,
 	bool acs_redirects = false;
 	struct walk w;
 
-	memset(v, 0, sizeof(*v));
+	p2pdma_verdict_reset(v, provider, client);
 	memset(&w, 0, sizeof(w));
 	w.sb.size = prof->acs_list_size < sizeof(w.sb.buf) ?
 		    prof->acs_list_size : sizeof(w.sb.buf);
@@ -430,7 +401,7 @@ static enum p2pdma_map_type calc_core(const struct p2pdma_router *r,
 	}
 	/*
 	 * No common upstream device: the path crosses the host bridge and
-	 * ACS is irrelevant (Appendix B 2). dist_b is the full client chain.
+	 * ACS is irrelevant (doc/kernel-model.md §B2). dist_b is the full client chain.
 	 */
 	v->distance = dist_a + dist_b;
 	forget_acs(v, &w);
@@ -507,20 +478,25 @@ host_bridge:
 		v->distance += prof->hb_dist_penalty;
 	}
 done:
+	if_acs_redirect(r, v);
 	return v->map_type;
 }
 
-P2PDMA_EXPORT enum p2pdma_map_type p2pdma_calc(struct p2pdma_router *r,
-					       const struct p2pdma_dev *provider,
-					       const struct p2pdma_dev *client,
-					       bool verbose,
-					       struct p2pdma_verdict *v)
+P2PDMA_EXPORT enum p2pdma_map_type
+p2pdma_router_calc(const struct p2pdma_router *r,
+		   const struct p2pdma_dev *provider,
+		   const struct p2pdma_dev *client, bool verbose,
+		   struct p2pdma_verdict *v)
 {
-	enum p2pdma_map_type t = calc_core(r, provider, client, verbose, v);
+	const struct p2pdma_dev *p = p2pdma_topo_map_dev(r->topo, provider);
+	const struct p2pdma_dev *c = p2pdma_topo_map_dev(r->topo, client);
 
-	/* Every calculation overwrites the entry (xa_store), if cached. */
-	cache_store(r, provider, client, t);
-	return t;
+	if (!p || !c) {
+		/* A function of an unrelated topology: no answer to give. */
+		p2pdma_verdict_reset(v, NULL, NULL);
+		return P2PDMA_MAP_UNKNOWN;
+	}
+	return calc_core(r, p, c, verbose, v);
 }
 
 /* --- the fast path --- */
@@ -578,29 +554,60 @@ fast_pair(const struct p2pdma_router *r, const struct fast_node *a,
 }
 
 P2PDMA_EXPORT enum p2pdma_map_type
-p2pdma_map_type_of(const struct p2pdma_router *r,
-		   const struct p2pdma_dev *provider,
-		   const struct p2pdma_dev *client, int *distance)
+p2pdma_router_map_type(const struct p2pdma_router *r,
+		       const struct p2pdma_dev *provider,
+		       const struct p2pdma_dev *client, int *distance)
 {
-	const struct fast_node *a = &r->fast[provider->index];
-	const struct fast_node *b = &r->fast[client->index];
+	const struct fast_node *a, *b;
 	int d;
+
+	if (__builtin_expect(provider->topo != r->topo || client->topo != r->topo, 0)) {
+		provider = p2pdma_topo_map_dev(r->topo, provider);
+		client = p2pdma_topo_map_dev(r->topo, client);
+		if (!provider || !client)
+			return P2PDMA_MAP_UNKNOWN;
+	}
+	a = &r->fast[provider->index];
+	b = &r->fast[client->index];
 
 	if (__builtin_expect(!a->len || !b->len, 0))
 		return slow_pair(r, provider, client, distance ? distance : &d);
 	return fast_pair(r, a, b, distance ? distance : &d);
 }
 
-P2PDMA_EXPORT void p2pdma_map_type_row(const struct p2pdma_router *r,
-				       const struct p2pdma_dev *provider,
-				       const struct p2pdma_dev *const *clients,
-				       size_t n, uint8_t *types, int *distances)
+P2PDMA_EXPORT void p2pdma_router_map_type_row(const struct p2pdma_router *r,
+					       const struct p2pdma_dev *provider,
+					       const struct p2pdma_dev *const *clients,
+					       size_t n, uint8_t *types,
+					       int *distances)
 {
-	const struct fast_node *a = &r->fast[provider->index];
+	const struct fast_node *a;
 	size_t j;
 
+	provider = p2pdma_topo_map_dev(r->topo, provider);
+	if (!provider) {
+		memset(types, P2PDMA_MAP_UNKNOWN, n);
+		for (j = 0; j < n; j++)
+			distances[j] = -1;
+		return;
+	}
+	a = &r->fast[provider->index];
 	for (j = 0; j < n; j++) {
-		const struct fast_node *b = &r->fast[clients[j]->index];
+		const struct fast_node *b;
+
+		if (__builtin_expect(clients[j]->topo != r->topo, 0)) {
+			const struct p2pdma_dev *c = p2pdma_topo_map_dev(r->topo, clients[j]);
+
+			if (!c) {
+				types[j] = P2PDMA_MAP_UNKNOWN;
+				distances[j] = -1;
+				continue;
+			}
+			types[j] = (uint8_t)p2pdma_router_map_type(r, provider, c,
+								   &distances[j]);
+			continue;
+		}
+		b = &r->fast[clients[j]->index];
 
 		if (__builtin_expect(!a->len || !b->len, 0))
 			types[j] = (uint8_t)slow_pair(r, provider, clients[j],
@@ -610,143 +617,155 @@ P2PDMA_EXPORT void p2pdma_map_type_row(const struct p2pdma_router *r,
 	}
 }
 
-/* --- pci_p2pdma_map_type() (spec 2.6) --- */
+/* --- the verdict object --- */
+
+void p2pdma_verdict_reset(struct p2pdma_verdict *v,
+			  const struct p2pdma_dev *provider,
+			  const struct p2pdma_dev *client)
+{
+	memset(v, 0, sizeof(*v));
+	v->provider = provider;
+	v->client = client;
+	v->distance = -1;
+}
+
+P2PDMA_EXPORT int p2pdma_verdict_create(struct p2pdma_verdict **out)
+{
+	*out = malloc(sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	p2pdma_verdict_reset(*out, NULL, NULL);
+	return 0;
+}
+
+P2PDMA_EXPORT void p2pdma_verdict_destroy(struct p2pdma_verdict *v)
+{
+	free(v);
+}
 
 P2PDMA_EXPORT enum p2pdma_map_type
-p2pdma_provider_map_type(struct p2pdma_router *r,
-			 const struct p2pdma_dev *provider,
-			 const struct p2pdma_dev *client,
-			 struct p2pdma_verdict *v)
+p2pdma_verdict_map_type(const struct p2pdma_verdict *v)
 {
-	enum p2pdma_map_type t;
-
-	/* A struct p2pdma_provider exists only after pcim_p2pdma_init(). */
-	r->flags[provider->index] |= F_P2PDMA;
-	memset(v, 0, sizeof(*v));
-	if (!client) {
-		/* dev_is_pci() fails: no walk to a PCI parent (Appendix B 7). */
-		v->map_type = P2PDMA_MAP_NOT_SUPPORTED;
-		v->distance = -1;
-		return v->map_type;
-	}
-	t = p2pdma_cache_lookup(r, provider, client);
-	if (t == P2PDMA_MAP_UNKNOWN &&
-	    !p2pdma_policy_profile(r->pol)->map_cache_fill_on_miss) {
-		/* Older kernels only read the cache: a miss stays UNKNOWN. */
-		v->map_type = t;
-		v->distance = -1;
-		return t;
-	}
-	if (t != P2PDMA_MAP_UNKNOWN) {
-		/* Cached: no calculation, hence no warnings (spec 2.5). */
-		v->map_type = t;
-		v->cached = true;
-		p2pdma_map_type_of(r, provider, client, &v->distance);
-		return t;
-	}
-	return p2pdma_calc(r, provider, client, true, v);
+	return v->map_type;
 }
 
-/* --- pci_p2pdma_distance_many() (spec 2.3) --- */
-
-P2PDMA_EXPORT int p2pdma_distance_many(struct p2pdma_router *r,
-				       const struct p2pdma_dev *provider,
-				       const struct p2pdma_dev *const *clients,
-				       unsigned int n, bool verbose,
-				       struct p2pdma_verdict *verdicts)
+P2PDMA_EXPORT int p2pdma_verdict_distance(const struct p2pdma_verdict *v)
 {
-	struct p2pdma_verdict local;
-	bool not_supported = false;
-	int total = 0;
-	unsigned int i;
-
-	if (verdicts)
-		memset(verdicts, 0, n * sizeof(*verdicts));
-	if (n == 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		struct p2pdma_verdict *v = verdicts ? &verdicts[i] : &local;
-
-		if (!clients[i]) {
-			/* find_parent_pci_dev() found nothing: "is not a PCI
-			 * device", and the whole query fails at once. */
-			v->map_type = P2PDMA_MAP_NOT_SUPPORTED;
-			v->distance = -1;
-			return -1;
-		}
-		if (p2pdma_calc(r, provider, clients[i], verbose, v) ==
-		    P2PDMA_MAP_NOT_SUPPORTED) {
-			not_supported = true;
-			if (!verbose)
-				break;
-		}
-		total += v->distance;
-	}
-	return not_supported ? -1 : total;
+	return v->distance;
 }
 
-/* --- pci_p2pmem_find_many() (spec 1.5) --- */
-
-static uint64_t splitmix64(uint64_t *state)
+P2PDMA_EXPORT const struct p2pdma_dev *
+p2pdma_verdict_provider(const struct p2pdma_verdict *v)
 {
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return v->provider;
 }
 
-P2PDMA_EXPORT uint32_t p2pdma_random_below(uint64_t seed, uint32_t n)
+P2PDMA_EXPORT const struct p2pdma_dev *
+p2pdma_verdict_client(const struct p2pdma_verdict *v)
 {
-	uint64_t state = seed, m;
-	uint32_t l, t;
-
-	if (n <= 1)
-		return 0;
-	m = (splitmix64(&state) >> 32) * (uint64_t)n;
-	l = (uint32_t)m;
-	if (l < n) {
-		t = (uint32_t)(-n) % n;
-		while (l < t) {
-			m = (splitmix64(&state) >> 32) * (uint64_t)n;
-			l = (uint32_t)m;
-		}
-	}
-	return (uint32_t)(m >> 32);
+	return v->client;
 }
 
-P2PDMA_EXPORT int p2pdma_find_many(struct p2pdma_router *r,
-				   const struct p2pdma_dev *const *clients,
-				   unsigned int n, uint64_t seed,
-				   struct p2pdma_find_result *res)
+P2PDMA_EXPORT const struct p2pdma_dev *
+p2pdma_verdict_common(const struct p2pdma_verdict *v)
 {
-	int closest = 0x7fffffff;
-	uint32_t i;
+	return v->common;
+}
 
-	memset(res, 0, sizeof(*res));
-	res->distance = -1;
-	for (i = 0; i < r->n; i++) {
-		const struct p2pdma_dev *dev = r->topo->devs[i];
-		int d;
+P2PDMA_EXPORT size_t p2pdma_verdict_num_acs(const struct p2pdma_verdict *v)
+{
+	return v->nacs;
+}
 
-		if (!p2pdma_router_has_published(r, dev))
-			continue;
-		d = p2pdma_distance_many(r, dev, clients, n, false, NULL);
-		if (d < 0 || d > closest)
-			continue;
-		if (d == closest && res->ncandidates >= P2PDMA_FIND_MAX)
-			continue;
-		if (d < closest) {
-			res->ncandidates = 0;
-			closest = d;
-		}
-		res->candidates[res->ncandidates++] = dev;
-	}
-	if (!res->ncandidates)
-		return -ENODEV;
-	/* Uniform over the tie set, never "the first" (spec 1.5). */
-	res->draw = p2pdma_random_below(seed, res->ncandidates);
-	res->pick = res->candidates[res->draw];
-	res->distance = closest;
-	return 0;
+P2PDMA_EXPORT const struct p2pdma_dev *
+p2pdma_verdict_acs(const struct p2pdma_verdict *v, size_t i)
+{
+	return i < v->nacs ? v->acs[i] : NULL;
+}
+
+P2PDMA_EXPORT size_t p2pdma_verdict_num_unknown(const struct p2pdma_verdict *v)
+{
+	return v->nunknown;
+}
+
+P2PDMA_EXPORT const struct p2pdma_dev *
+p2pdma_verdict_unknown(const struct p2pdma_verdict *v, size_t i)
+{
+	return i < v->nunknown ? v->unknown[i] : NULL;
+}
+
+P2PDMA_EXPORT enum p2pdma_map_type
+p2pdma_verdict_if_acs_redirect(const struct p2pdma_verdict *v,
+			       enum p2pdma_unknown_acs_outcome *outcome)
+{
+	if (outcome)
+		*outcome = v->if_acs_outcome;
+	return v->if_acs_outcome == P2PDMA_UNKNOWN_ACS_NO_EFFECT ?
+	       P2PDMA_MAP_BUS_ADDR : v->if_acs;
+}
+
+P2PDMA_EXPORT bool p2pdma_verdict_same_host_bridge(const struct p2pdma_verdict *v)
+{
+	return v->same_host_bridge;
+}
+
+P2PDMA_EXPORT bool p2pdma_verdict_host_bridge_path(const struct p2pdma_verdict *v)
+{
+	return v->host_bridge_path;
+}
+
+P2PDMA_EXPORT bool p2pdma_verdict_cpu_rule(const struct p2pdma_verdict *v)
+{
+	return v->cpu_rule;
+}
+
+P2PDMA_EXPORT bool p2pdma_verdict_allow_listed(const struct p2pdma_verdict *v)
+{
+	return v->hb_allowed;
+}
+
+P2PDMA_EXPORT const struct p2pdma_dev *
+p2pdma_verdict_hostdev(const struct p2pdma_verdict *v, unsigned int side)
+{
+	return side < 2 ? v->hostdev[side] : NULL;
+}
+
+P2PDMA_EXPORT const struct p2pdma_allow_entry *
+p2pdma_verdict_allow_entry(const struct p2pdma_verdict *v, unsigned int side)
+{
+	return side < 2 ? v->hb_entry[side] : NULL;
+}
+
+P2PDMA_EXPORT size_t p2pdma_verdict_num_dmesg(const struct p2pdma_verdict *v)
+{
+	return v->ndmesg;
+}
+
+P2PDMA_EXPORT const char *p2pdma_verdict_dmesg(const struct p2pdma_verdict *v,
+					       size_t i)
+{
+	return i < v->ndmesg ? v->dmesg[i] : NULL;
+}
+
+P2PDMA_EXPORT const char *p2pdma_verdict_fix(const struct p2pdma_verdict *v)
+{
+	return v->fix[0] ? v->fix : NULL;
+}
+
+P2PDMA_EXPORT const char *p2pdma_verdict_acs_list(const struct p2pdma_verdict *v,
+						  bool *truncated)
+{
+	if (truncated)
+		*truncated = v->acs_truncated;
+	return v->acs_list;
+}
+
+P2PDMA_EXPORT bool p2pdma_verdict_host_bridge_warned(const struct p2pdma_verdict *v)
+{
+	return v->hb_warned;
+}
+
+P2PDMA_EXPORT bool p2pdma_verdict_cached(const struct p2pdma_verdict *v)
+{
+	return v->cached;
 }
