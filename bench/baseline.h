@@ -3,12 +3,12 @@
 #ifndef P2PDMA_BENCH_BASELINE_H
 #define P2PDMA_BENCH_BASELINE_H
 
-#include <p2pdma/route.h>
+#include <p2pdma/verdict.h>
 
 #include "topo-private.h"
 
 /*
- * Spec 2.2 pseudo-code, pointer by pointer: nested upstream walk, ACS read
+ * doc/kernel-model.md §2.2 walk, pointer by pointer: nested upstream walk, ACS read
  * per node, host-bridge stage through the policy. No cache, no messages.
  */
 enum p2pdma_map_type baseline_calc(const struct p2pdma_policy *pol,

@@ -51,7 +51,7 @@ static uint64_t pass_fast(const struct bench *b)
 		for (j = 0; j < b->n; j++) {
 			int d;
 			enum p2pdma_map_type t =
-				p2pdma_map_type_of(b->r, b->eps[i], b->eps[j], &d);
+				p2pdma_router_map_type(b->r, b->eps[i], b->eps[j], &d);
 
 			sum += (uint64_t)t * 31u + (uint64_t)d;
 		}
@@ -65,7 +65,7 @@ static uint64_t pass_row(const struct bench *b)
 	size_t i, j;
 
 	for (i = 0; i < b->n; i++) {
-		p2pdma_map_type_row(b->r, b->eps[i], b->eps, b->n, b->types,
+		p2pdma_router_map_type_row(b->r, b->eps[i], b->eps, b->n, b->types,
 				    b->dists);
 		for (j = 0; j < b->n; j++)
 			sum += (uint64_t)b->types[j] * 31u + (uint64_t)b->dists[j];
@@ -160,12 +160,12 @@ int main(int argc, char **argv)
 	/* Agreement on every ordered pair, map type and distance, for the
 	 * single-pair call, the row call and the baseline. */
 	for (i = 0; i < b.n; i++) {
-		p2pdma_map_type_row(r, b.eps[i], b.eps, b.n, b.types, b.dists);
+		p2pdma_router_map_type_row(r, b.eps[i], b.eps, b.n, b.types, b.dists);
 		for (j = 0; j < b.n; j++) {
 			int df, db;
 			enum p2pdma_map_type tf, tb;
 
-			tf = p2pdma_map_type_of(r, b.eps[i], b.eps[j], &df);
+			tf = p2pdma_router_map_type(r, b.eps[i], b.eps[j], &df);
 			tb = baseline_calc(pol, b.eps[i], b.eps[j], &db);
 			counts[tf < 5 ? tf : 0]++;
 			if (tf != tb || df != db || b.types[j] != tf ||

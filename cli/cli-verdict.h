@@ -5,24 +5,23 @@
 
 #include "cli.h"
 
-/* A router over cli->topo and cli->pol, or NULL after cli_error(). */
-struct p2pdma_router *cli_router(struct cli *cli);
 /* "BDF (driver)" or "BDF". */
 const char *cli_dev_label(const struct p2pdma_dev *dev, char *buf, size_t len);
 /* The examined path: provider -> ... -> common <- ... <- client. */
-void cli_verdict_path(const struct p2pdma_dev *provider,
-		      const struct p2pdma_dev *client,
-		      const struct p2pdma_verdict *v, char *buf, size_t len);
+void cli_verdict_path(const struct p2pdma_verdict *v, char *buf, size_t len);
 /* One client's JSON object (the check command's "clients" entries). */
-json_t *cli_verdict_json(struct cli *cli, const struct p2pdma_dev *provider,
-			 const struct p2pdma_dev *client,
-			 const struct p2pdma_verdict *v);
+json_t *cli_verdict_json(const struct p2pdma_verdict *v);
 /* The explanation in text: path, why, dmesg, fix. @indent prefixes lines;
  * @see_fix adds the pointer to 'p2pdma fix' (not from fix itself). */
-void cli_verdict_text(struct cli *cli, const struct p2pdma_dev *provider,
-		      const struct p2pdma_dev *client,
-		      const struct p2pdma_verdict *v, const char *indent,
-		      bool see_fix);
+void cli_verdict_text(struct cli *cli, const struct p2pdma_verdict *v,
+		      const char *indent, bool see_fix);
+/* Why a host-bridge crossing is refused or allowed, as the vendors stand
+ * (doc/kernel-model.md §1.1): a sentence or two after the allow-list lines. */
+void cli_host_bridge_why(struct cli *cli, const struct p2pdma_verdict *v,
+			 const char *indent);
+/* @n empty verdicts (NULL on failure), and their release. */
+struct p2pdma_verdict **cli_verdicts_new(size_t n);
+void cli_verdicts_free(struct p2pdma_verdict **v, size_t n);
 /* Columns to wrap text output at: $COLUMNS, the terminal's width, else 100. */
 int cli_term_width(const struct cli *cli);
 /* Print @text after @first, breaking lines before " -> ", " <- ", " => "
@@ -30,14 +29,9 @@ int cli_term_width(const struct cli *cli);
  * @cont. Ends with a newline. */
 void cli_wrap(struct cli *cli, const char *first, const char *cont,
 	      const char *text);
-/* What a pair computed as BUS_ADDR with unknown ACS would be if a port on
- * the path had redirect set: the host-bridge stage for its host bridge
- * (spec 2.2, 2.4). @why gets the reason. P2PDMA_MAP_BUS_ADDR when the
- * verdict does not depend on the unknown state. */
-enum p2pdma_map_type cli_if_acs_redirect(struct cli *cli,
-					 const struct p2pdma_dev *provider,
-					 const struct p2pdma_verdict *v,
-					 char *why, size_t len);
+/* Why the verdict would change if an unknown port redirected, in words
+ * (p2pdma_verdict_if_acs_redirect()); "" when it would not. */
+const char *cli_if_acs_why(const struct p2pdma_verdict *v, char *buf, size_t len);
 /* "BUS_ADDR (supported, direct)" and so on: the verdict in a few words. */
 const char *cli_map_meaning(enum p2pdma_map_type t);
 /* "0000:01:00.0" from a function, or "BB:DD.F"-normalised input. */

@@ -14,7 +14,7 @@ static const char check_help[] =
 "What the kernel decides when each CLIENT (the DMA initiator: NIC, GPU,\n"
 "NVMe...) reads or writes memory owned by PROVIDER (e.g. an NVMe CMB or a\n"
 "GPU BAR): pci_p2pdma_distance_many(provider, clients, verbose), i.e.\n"
-"calc_map_type_and_dist() for every client (spec 2.2, 2.3).\n"
+"calc_map_type_and_dist() for every client (doc/kernel-model.md §2.2, §2.3).\n"
 "\n"
 "The kernel walks up from both devices to their common upstream bridge.\n"
 "  BUS_ADDR          supported, direct: traffic turns around in that switch\n"
@@ -28,7 +28,7 @@ static const char check_help[] =
 "For each client it prints the verdict, the distance (hops from each side to\n"
 "the common bridge, or both chain lengths added when there is none), the\n"
 "path with [common], [ACS redirect] and [ACS ?] (state unknown) marks, why,\n"
-"the dmesg lines the kernel would log (spec 2.8) and the kernel parameter\n"
+"the dmesg lines the kernel would log (doc/kernel-model.md §2.8) and the kernel parameter\n"
 "that would make it BUS_ADDR ('p2pdma fix' explains and verifies it). The\n"
 "last line is the sum the kernel returns (-1 if any client is refused),\n"
 "which nvmet and pci_p2pmem_find_many() rank providers by.\n"
@@ -262,57 +262,71 @@ const char *cli_if_acs_why(const struct p2pdma_verdict *v, char *buf, size_t len
 	return buf;
 }
 
-json_t *cli_verdict_json(struct cli *cli, const struct p2pdma_dev *provider,
-			 const struct p2pdma_dev *client,
+/* The unknown-ACS devices as a JSON array of names. */
+static json_t *dev_array(size_t n, const struct p2pdma_dev *(*at)(const struct p2pdma_verdict *, size_t),
 			 const struct p2pdma_verdict *v)
 {
-	json_t *o = json_object(), *acs = json_array(), *dmesg = json_array();
-	json_t *unk = json_array(), *hd = json_array();
-	enum p2pdma_map_type alt;
-	char path[2048], why[256];
-	unsigned int i;
+	json_t *a = json_array();
+	size_t i;
 
-	if (!o || !acs || !dmesg || !unk || !hd) {
-		json_decref(o); json_decref(acs); json_decref(dmesg);
-		json_decref(unk); json_decref(hd);
+	for (i = 0; a && i < n; i++)
+		json_array_append_new(a, json_string(p2pdma_dev_name(at(v, i))));
+	return a;
+}
+
+json_t *cli_verdict_json(const struct p2pdma_verdict *v)
+{
+	json_t *o = json_object(), *dmesg = json_array(), *hd = json_array();
+	enum p2pdma_map_type t = p2pdma_verdict_map_type(v), alt;
+	const struct p2pdma_dev *common = p2pdma_verdict_common(v);
+	const char *fix = p2pdma_verdict_fix(v);
+	bool truncated;
+	char path[2048];
+	size_t i;
+
+	if (!o || !dmesg || !hd) {
+		json_decref(o);
+		json_decref(dmesg);
+		json_decref(hd);
 		return NULL;
 	}
-	for (i = 0; i < v->nacs; i++)
-		json_array_append_new(acs, json_string(p2pdma_dev_name(v->acs[i])));
-	for (i = 0; i < v->ndmesg; i++)
-		json_array_append_new(dmesg, json_string(v->dmesg[i]));
-	for (i = 0; i < v->nunknown; i++)
-		json_array_append_new(unk, json_string(p2pdma_dev_name(v->unknown[i])));
-	for (i = 0; i < 2; i++)
-		json_array_append_new(hd, v->hostdev[i] ?
-				      json_string(p2pdma_dev_name(v->hostdev[i])) :
-				      json_null());
-	cli_verdict_path(provider, client, v, path, sizeof(path));
-	alt = cli_if_acs_redirect(cli, provider, v, why, sizeof(why));
-	json_object_set_new(o, "client", json_string(p2pdma_dev_name(client)));
-	json_object_set_new(o, "map_type", json_string(p2pdma_map_type_name(v->map_type)));
-	json_object_set_new(o, "distance", json_integer(v->distance));
-	json_object_set_new(o, "acs_redirect", acs);
+	for (i = 0; i < p2pdma_verdict_num_dmesg(v); i++)
+		json_array_append_new(dmesg, json_string(p2pdma_verdict_dmesg(v, i)));
+	for (i = 0; i < 2; i++) {
+		const struct p2pdma_dev *h = p2pdma_verdict_hostdev(v, (unsigned int)i);
+
+		json_array_append_new(hd, h ? json_string(p2pdma_dev_name(h)) : json_null());
+	}
+	cli_verdict_path(v, path, sizeof(path));
+	alt = p2pdma_verdict_if_acs_redirect(v, NULL);
+	p2pdma_verdict_acs_list(v, &truncated);
+	json_object_set_new(o, "client", json_string(p2pdma_dev_name(p2pdma_verdict_client(v))));
+	json_object_set_new(o, "map_type", json_string(p2pdma_map_type_name(t)));
+	json_object_set_new(o, "distance", json_integer(p2pdma_verdict_distance(v)));
+	json_object_set_new(o, "acs_redirect",
+			    dev_array(p2pdma_verdict_num_acs(v), p2pdma_verdict_acs, v));
 	json_object_set_new(o, "host_bridge_allowed",
-			    !v->host_bridge_path ? json_null() :
-			    json_boolean(v->cpu_rule || v->hb_allowed));
-	json_object_set_new(o, "fix", v->fix[0] ? json_string(v->fix) : json_null());
+			    !p2pdma_verdict_host_bridge_path(v) ? json_null() :
+			    json_boolean(p2pdma_verdict_cpu_rule(v) ||
+					 p2pdma_verdict_allow_listed(v)));
+	json_object_set_new(o, "fix", fix ? json_string(fix) : json_null());
 	json_object_set_new(o, "dmesg", dmesg);
-	json_object_set_new(o, "common_upstream", v->common ?
-			    json_string(p2pdma_dev_name(v->common)) : json_null());
+	json_object_set_new(o, "common_upstream", common ?
+			    json_string(p2pdma_dev_name(common)) : json_null());
 	json_object_set_new(o, "path", json_string(path));
-	json_object_set_new(o, "same_host_bridge", json_boolean(v->same_host_bridge));
-	json_object_set_new(o, "host_bridge_path", json_boolean(v->host_bridge_path));
-	json_object_set_new(o, "cpu_rule", json_boolean(v->cpu_rule));
+	json_object_set_new(o, "same_host_bridge", json_boolean(p2pdma_verdict_same_host_bridge(v)));
+	json_object_set_new(o, "host_bridge_path", json_boolean(p2pdma_verdict_host_bridge_path(v)));
+	json_object_set_new(o, "cpu_rule", json_boolean(p2pdma_verdict_cpu_rule(v)));
 	json_object_set_new(o, "host_devices", hd);
-	json_object_set_new(o, "acs_unknown", json_boolean(v->acs_unknown));
-	json_object_set_new(o, "acs_unknown_devices", unk);
+	json_object_set_new(o, "acs_unknown", json_boolean(p2pdma_verdict_num_unknown(v) > 0));
+	json_object_set_new(o, "acs_unknown_devices",
+			    dev_array(p2pdma_verdict_num_unknown(v), p2pdma_verdict_unknown, v));
 	/* What the pair would be if a port marked unknown had redirect on:
 	 * null when the verdict does not depend on the unknown state. */
 	json_object_set_new(o, "map_type_if_acs_redirect",
 			    alt == P2PDMA_MAP_BUS_ADDR ? json_null() :
 			    json_string(p2pdma_map_type_name(alt)));
-	json_object_set_new(o, "acs_list_truncated", json_boolean(v->acs_truncated));
+	json_object_set_new(o, "acs_list_truncated", json_boolean(truncated));
 	return o;
 }
 
@@ -347,116 +361,208 @@ static void hostdev_text(struct cli *cli, const char *indent,
 	fprintf(cli->out, "%s    %s\n", indent, line);
 }
 
-static void dev_list(struct cli *cli, const struct p2pdma_dev *const *d,
-		     unsigned int n)
+static void dev_list(struct cli *cli, size_t n,
+		     const struct p2pdma_dev *(*at)(const struct p2pdma_verdict *, size_t),
+		     const struct p2pdma_verdict *v)
 {
-	unsigned int i;
+	size_t i;
 
 	for (i = 0; i < n; i++)
-		fprintf(cli->out, "%s%s", i ? ", " : "", p2pdma_dev_name(d[i]));
+		fprintf(cli->out, "%s%s", i ? ", " : "", p2pdma_dev_name(at(v, i)));
 }
 
-void cli_verdict_text(struct cli *cli, const struct p2pdma_dev *provider,
-		      const struct p2pdma_dev *client,
-		      const struct p2pdma_verdict *v, const char *indent,
-		      bool see_fix)
+/* "why:" when a common bridge exists, or when none does. */
+static void why_path(struct cli *cli, const struct p2pdma_verdict *v,
+		     const char *indent)
 {
-	char path[2048], l1[64], l2[64], first[64], cont[64], why[256];
-	enum p2pdma_map_type alt;
+	const struct p2pdma_dev *common = p2pdma_verdict_common(v);
+	size_t nacs = p2pdma_verdict_num_acs(v);
 
-	alt = cli_if_acs_redirect(cli, provider, v, why, sizeof(why));
-	fprintf(cli->out, "%sclient %s -> provider %s: %s (%s), distance %d%s\n",
-		indent, cli_dev_label(client, l1, sizeof(l1)),
-		cli_dev_label(provider, l2, sizeof(l2)),
-		p2pdma_map_type_name(v->map_type), cli_map_meaning(v->map_type),
-		v->distance,
-		alt != P2PDMA_MAP_BUS_ADDR ? "  [assumes ACS redirect off: state unknown]" : "");
-	cli_verdict_path(provider, client, v, path, sizeof(path));
-	snprintf(first, sizeof(first), "%s  path: ", indent);
-	snprintf(cont, sizeof(cont), "%s        ", indent);
-	cli_wrap(cli, first, cont, path);
-	fprintf(cli->out, "%s  why:\n", indent);
-	if (v->common && !v->nacs)
+	if (common && !nacs)
 		fprintf(cli->out,
 			"%s    common upstream bridge %s and no ACS redirect on the path%s:\n"
 			"%s    the transaction turns around there\n",
-			indent, p2pdma_dev_name(v->common),
-			v->acs_unknown ? " as far as known" : "", indent);
-	else if (v->common) {
+			indent, p2pdma_dev_name(common),
+			p2pdma_verdict_num_unknown(v) ? " as far as known" : "", indent);
+	else if (common) {
 		fprintf(cli->out, "%s    common upstream bridge %s, but ACS redirect (RR/CR/EC) is set on ",
-			indent, p2pdma_dev_name(v->common));
-		dev_list(cli, v->acs, v->nacs);
+			indent, p2pdma_dev_name(common));
+		dev_list(cli, nacs, p2pdma_verdict_acs, v);
 		fprintf(cli->out, ":\n%s    requests are forced up to the host bridge\n", indent);
 	} else {
 		fprintf(cli->out,
 			"%s    no common upstream bridge: the path crosses %s (ACS is not examined)\n",
-			indent, v->same_host_bridge ? "the host bridge" :
+			indent, p2pdma_verdict_same_host_bridge(v) ? "the host bridge" :
 			"two host bridges");
 	}
-	if (v->acs_unknown) {
-		fprintf(cli->out, "%s    ACS state unknown on ", indent);
-		dev_list(cli, v->unknown, v->nunknown);
-		fprintf(cli->out, "\n");
-		if (alt != P2PDMA_MAP_BUS_ADDR)
-			fprintf(cli->out,
-				"%s    computed as if redirect were off; if any of them has RR/CR/EC set (usual on\n"
-				"%s    root and downstream ports when an IOMMU is on) the pair is %s instead:\n"
-				"%s    %s\n",
-				indent, indent, p2pdma_map_type_name(alt), indent, why);
-		else if (v->common)
-			fprintf(cli->out,
-				"%s    the verdict does not depend on them, but the fix may need them too\n",
-				indent);
+}
+
+static void why_unknown(struct cli *cli, const struct p2pdma_verdict *v,
+			const char *indent)
+{
+	enum p2pdma_map_type alt = p2pdma_verdict_if_acs_redirect(v, NULL);
+	char why[256];
+
+	if (!p2pdma_verdict_num_unknown(v))
+		return;
+	fprintf(cli->out, "%s    ACS state unknown on ", indent);
+	dev_list(cli, p2pdma_verdict_num_unknown(v), p2pdma_verdict_unknown, v);
+	fprintf(cli->out, "\n");
+	if (alt != P2PDMA_MAP_BUS_ADDR)
 		fprintf(cli->out,
-			"%s    to know: run as root on the machine, or use an 'lspci -xxxx' dump taken as root\n",
+			"%s    computed as if redirect were off; if any of them has RR/CR/EC set (usual on\n"
+			"%s    root and downstream ports when an IOMMU is on) the pair is %s instead:\n"
+			"%s    %s\n",
+			indent, indent, p2pdma_map_type_name(alt), indent,
+			cli_if_acs_why(v, why, sizeof(why)));
+	else if (p2pdma_verdict_common(v))
+		fprintf(cli->out,
+			"%s    the verdict does not depend on them, but the fix may need them too\n",
+			indent);
+	fprintf(cli->out,
+		"%s    to know: run as root on the machine, or use an 'lspci -xxxx' dump taken as root\n",
+		indent);
+}
+
+void cli_host_bridge_why(struct cli *cli, const struct p2pdma_verdict *v,
+			 const char *indent)
+{
+	const struct p2pdma_dev *h0 = p2pdma_verdict_hostdev(v, 0);
+	const struct p2pdma_dev *h1 = p2pdma_verdict_hostdev(v, 1);
+	const char *s0 = p2pdma_host_bridge_status(h0);
+	const char *s1 = p2pdma_host_bridge_status(h1);
+	char first[64], cont[64];
+
+	snprintf(first, sizeof(first), "%s    why the host bridge matters: ", indent);
+	snprintf(cont, sizeof(cont), "%s      ", indent);
+	if (s0)
+		cli_wrap(cli, first, cont, s0);
+	if (s1 && s1 != s0)
+		cli_wrap(cli, first, cont, s1);
+}
+
+static void why_host_bridge(struct cli *cli, const struct p2pdma_verdict *v,
+			    const char *indent)
+{
+	if (!p2pdma_verdict_host_bridge_path(v) ||
+	    p2pdma_verdict_map_type(v) == P2PDMA_MAP_BUS_ADDR)
+		return;
+	if (p2pdma_verdict_cpu_rule(v)) {
+		fprintf(cli->out,
+			"%s    the AMD Zen CPU rule (cpu_supports_p2pdma) admits every host-bridge path;\n"
+			"%s    the allow list is not consulted\n", indent, indent);
+	} else if (p2pdma_verdict_same_host_bridge(v)) {
+		hostdev_text(cli, indent, p2pdma_verdict_hostdev(v, 0),
+			     p2pdma_verdict_allow_entry(v, 0), "the");
+	} else {
+		hostdev_text(cli, indent, p2pdma_verdict_hostdev(v, 0),
+			     p2pdma_verdict_allow_entry(v, 0), "provider's");
+		hostdev_text(cli, indent, p2pdma_verdict_hostdev(v, 1),
+			     p2pdma_verdict_allow_entry(v, 1), "client's");
+		fprintf(cli->out,
+			"%s    (across host bridges both must be listed, neither with REQ_SAME_HOST_BRIDGE)\n",
 			indent);
 	}
-	if (v->host_bridge_path && v->map_type != P2PDMA_MAP_BUS_ADDR) {
-		if (v->cpu_rule) {
-			fprintf(cli->out,
-				"%s    the AMD Zen CPU rule (cpu_supports_p2pdma) admits every host-bridge path;\n"
-				"%s    the allow list is not consulted\n", indent, indent);
-		} else if (v->same_host_bridge) {
-			hostdev_text(cli, indent, v->hostdev[0], v->hb_entry[0], "the");
-		} else {
-			hostdev_text(cli, indent, v->hostdev[0], v->hb_entry[0], "provider's");
-			hostdev_text(cli, indent, v->hostdev[1], v->hb_entry[1], "client's");
-			fprintf(cli->out,
-				"%s    (across host bridges both must be listed, neither with REQ_SAME_HOST_BRIDGE)\n",
-				indent);
-		}
-	}
-	if (v->ndmesg) {
-		unsigned int i;
+	cli_host_bridge_why(cli, v, indent);
+}
 
-		fprintf(cli->out, "%s  dmesg:\n", indent);
-		for (i = 0; i < v->ndmesg; i++)
-			fprintf(cli->out, "%s    %s\n", indent, v->dmesg[i]);
-	}
-	if (v->fix[0]) {
-		char see[128];
+static void fix_text(struct cli *cli, const struct p2pdma_verdict *v,
+		     const char *indent, bool see_fix)
+{
+	const char *provider = p2pdma_dev_name(p2pdma_verdict_provider(v));
+	const char *client = p2pdma_dev_name(p2pdma_verdict_client(v));
+	const char *fix = p2pdma_verdict_fix(v);
+	char first[64], cont[64], see[128] = "";
 
+	if (fix) {
 		snprintf(first, sizeof(first), "%s  fix: ", indent);
 		snprintf(cont, sizeof(cont), "%s       ", indent);
-		cli_wrap(cli, first, cont, v->fix);
-		if (!see_fix)
-			return;
-		snprintf(see, sizeof(see), "'p2pdma fix %s %s'", p2pdma_dev_name(provider),
-			 p2pdma_dev_name(client));
-		fprintf(cli->out, "%s       (%s verifies it and tells the isolation cost)\n",
-			indent, see);
-	} else if (!v->common && v->map_type == P2PDMA_MAP_NOT_SUPPORTED) {
-		char see[128] = "";
-
+		cli_wrap(cli, first, cont, fix);
 		if (see_fix)
-			snprintf(see, sizeof(see), "; see 'p2pdma fix %s %s'",
-				 p2pdma_dev_name(provider), p2pdma_dev_name(client));
+			fprintf(cli->out,
+				"%s       ('p2pdma fix %s %s' merges it with the machine's parameters, verifies it\n"
+				"%s       and tells the isolation cost)\n",
+				indent, provider, client, indent);
+	} else if (!p2pdma_verdict_common(v) &&
+		   p2pdma_verdict_map_type(v) == P2PDMA_MAP_NOT_SUPPORTED) {
+		if (see_fix)
+			snprintf(see, sizeof(see), "; see 'p2pdma fix %s %s'", provider, client);
 		fprintf(cli->out,
 			"%s  fix: none on the kernel command line: only an allow-listed host bridge%s\n"
 			"%s       admits this path (as THRU_HOST_BRIDGE)%s\n",
 			indent, p2pdma_policy_cpu_rule(cli->pol) ? "" :
 			" or an AMD Zen CPU", indent, see);
 	}
+}
+
+void cli_verdict_text(struct cli *cli, const struct p2pdma_verdict *v,
+		      const char *indent, bool see_fix)
+{
+	char path[2048], l1[64], l2[64], first[64], cont[64];
+	enum p2pdma_map_type t = p2pdma_verdict_map_type(v);
+	size_t i;
+
+	fprintf(cli->out, "%sclient %s -> provider %s: %s (%s), distance %d%s\n",
+		indent, cli_dev_label(p2pdma_verdict_client(v), l1, sizeof(l1)),
+		cli_dev_label(p2pdma_verdict_provider(v), l2, sizeof(l2)),
+		p2pdma_map_type_name(t), cli_map_meaning(t),
+		p2pdma_verdict_distance(v),
+		p2pdma_verdict_if_acs_redirect(v, NULL) != P2PDMA_MAP_BUS_ADDR ?
+		"  [assumes ACS redirect off: state unknown]" : "");
+	cli_verdict_path(v, path, sizeof(path));
+	snprintf(first, sizeof(first), "%s  path: ", indent);
+	snprintf(cont, sizeof(cont), "%s        ", indent);
+	cli_wrap(cli, first, cont, path);
+	fprintf(cli->out, "%s  why:\n", indent);
+	why_path(cli, v, indent);
+	why_unknown(cli, v, indent);
+	why_host_bridge(cli, v, indent);
+	if (p2pdma_verdict_num_dmesg(v)) {
+		fprintf(cli->out, "%s  dmesg:\n", indent);
+		for (i = 0; i < p2pdma_verdict_num_dmesg(v); i++)
+			fprintf(cli->out, "%s    %s\n", indent, p2pdma_verdict_dmesg(v, i));
+	}
+	fix_text(cli, v, indent, see_fix);
+}
+
+/* Verdicts for @n clients, freed by verdicts_free(). */
+struct p2pdma_verdict **cli_verdicts_new(size_t n)
+{
+	struct p2pdma_verdict **v = calloc(n + 1, sizeof(*v));
+	size_t i;
+
+	for (i = 0; v && i < n; i++) {
+		if (p2pdma_verdict_create(&v[i])) {
+			cli_verdicts_free(v, i);
+			return NULL;
+		}
+	}
+	return v;
+}
+
+void cli_verdicts_free(struct p2pdma_verdict **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		p2pdma_verdict_destroy(v[i]);
+	free(v);
+}
+
+static int check_json(struct cli *cli, const struct p2pdma_dev *provider,
+		      struct p2pdma_verdict **v, size_t n, int total)
+{
+	json_t *root = json_object(), *arr = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, cli_verdict_json(v[i]));
+	json_object_set_new(root, "provider", json_string(p2pdma_dev_name(provider)));
+	json_object_set_new(root, "distance", json_integer(total));
+	json_object_set_new(root, "clients", arr);
+	json_object_set_new(root, "kernel", json_string(p2pdma_policy_kernel(cli->pol)));
+	json_object_set_new(root, "notes", cli_notes_json(cli));
+	return cli_print_json(cli, root);
 }
 
 int cmd_check(struct cli *cli, int argc, char **argv)
@@ -467,13 +573,13 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct p2pdma_dev *provider, **clients = NULL;
-	struct p2pdma_verdict *v = NULL;
-	struct p2pdma_router *r = NULL;
-	int opt, n, i, total, ret = 2;
+	struct p2pdma_verdict **v = NULL;
+	struct p2pdma_dev_info in;
+	int opt, total = -1, ret = 2;
+	size_t n = 0, i;
 	bool failed = false;
+	char lbl[64];
 
-	/* glibc re-initialises (and permutes options after operands again,
-	 * which the dispatcher's "+" scan turned off) only when optind is 0. */
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
 		switch (opt) {
@@ -490,64 +596,41 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	provider = cli_find_dev(cli, argv[optind]);
 	if (!provider)
 		return 2;
-	n = argc - optind - 1;
-	clients = calloc((size_t)n, sizeof(*clients));
-	v = calloc((size_t)n, sizeof(*v));
+	n = (size_t)(argc - optind - 1);
+	clients = calloc(n, sizeof(*clients));
+	v = cli_verdicts_new(n);
 	if (!clients || !v) {
 		ret = cli_error("out of memory");
 		goto out;
 	}
-	if (cli_parse_devs(cli, argv + optind + 1, n, clients))
-		goto out;
-	r = cli_router(cli);
-	if (!r)
+	if (cli_parse_devs(cli, argv + optind + 1, (int)n, clients))
 		goto out;
 	/* The orchestrator's question, verbose: every client is evaluated. */
-	total = p2pdma_distance_many(r, provider, clients, (unsigned int)n,
-				     true, v);
+	if (p2pdma_kernel_distance_many(cli->k, provider, clients, n, true, v, &total))
+		total = -1;
 	for (i = 0; i < n; i++)
-		if (v[i].map_type == P2PDMA_MAP_NOT_SUPPORTED)
-			failed = true;
-
+		failed |= p2pdma_verdict_map_type(v[i]) == P2PDMA_MAP_NOT_SUPPORTED;
 	if (cli->json) {
-		json_t *root = json_object(), *arr = json_array();
-
-		for (i = 0; i < n; i++)
-			json_array_append_new(arr, cli_verdict_json(cli, provider,
-								    clients[i], &v[i]));
-		json_object_set_new(root, "provider",
-				    json_string(p2pdma_dev_name(provider)));
-		json_object_set_new(root, "distance", json_integer(total));
-		json_object_set_new(root, "clients", arr);
-		json_object_set_new(root, "kernel",
-				    json_string(p2pdma_policy_kernel(cli->pol)));
-		json_object_set_new(root, "notes", cli_notes_json(cli));
-		ret = cli_print_json(cli, root);
+		ret = check_json(cli, provider, v, n, total);
 		if (!ret)
 			ret = failed;
 		goto out;
 	}
-	{
-		struct p2pdma_dev_info in;
-		char lbl[64];
-
-		p2pdma_dev_get_info(provider, &in, sizeof(in));
-		fprintf(cli->out, "provider %s%s%s, kernel %s, AMD Zen CPU rule %s\n",
-			cli_dev_label(provider, lbl, sizeof(lbl)),
-			in.device_name ? " " : "", in.device_name ? in.device_name : "",
-			p2pdma_policy_kernel(cli->pol),
-			p2pdma_policy_cpu_rule(cli->pol) ? "on" : "off");
-	}
+	p2pdma_dev_get_info(provider, &in, sizeof(in));
+	fprintf(cli->out, "provider %s%s%s, kernel %s, AMD Zen CPU rule %s\n",
+		cli_dev_label(provider, lbl, sizeof(lbl)),
+		in.device_name ? " " : "", in.device_name ? in.device_name : "",
+		p2pdma_policy_kernel(cli->pol),
+		p2pdma_policy_cpu_rule(cli->pol) ? "on" : "off");
 	for (i = 0; i < n; i++)
-		cli_verdict_text(cli, provider, clients[i], &v[i], "", true);
+		cli_verdict_text(cli, v[i], "", true);
 	fprintf(cli->out, "pci_p2pdma_distance_many() = %d%s\n", total,
 		total < 0 ? " (some client is refused: no p2pmem user would pick this provider)" :
 		n > 1 ? " (sum over the clients; smaller is better)" : "");
 	cli_print_notes(cli);
 	ret = failed;
 out:
-	p2pdma_router_destroy(r);
 	free(clients);
-	free(v);
+	cli_verdicts_free(v, n);
 	return ret;
 }

@@ -26,217 +26,324 @@ static const char fix_help[] =
 "  * no common upstream bridge (different root ports or host bridges): no\n"
 "    command line helps; the path always crosses the root complex and is\n"
 "    allowed (THRU_HOST_BRIDGE) only by the AMD Zen CPU rule or a host\n"
-"    bridge on the kernel's allow list; for BUS_ADDR move both devices\n"
-"    below one switch.\n"
+"    bridge on the kernel's allow list; it says which holds, or what would\n"
+"    be needed; for BUS_ADDR move both devices below one switch.\n"
 "  * ACS state unknown on the path: the verdict and the fix are computed as\n"
 "    if redirect were off; it says which functions to check.\n"
 "\n"
-"Every command line shown is verified: booted through the policy layer on a\n"
-"copy of the topology under the same kernel profile, the pair must come out\n"
-"BUS_ADDR; a variant that does not work on this profile is marked so.\n"
+"Every command line shown is MERGED with the ACS parameters the machine\n"
+"already boots with (only the last pci=disable_acs_redir= counts, so adding\n"
+"one would drop the old list), and VERIFIED: a copy of the machine is booted\n"
+"with it under the same kernel profile, CPU and IOMMU; the pair must come\n"
+"out BUS_ADDR and no pair that is BUS_ADDR today may be lost. A variant\n"
+"that fails is marked so, with the boot log that tells why.\n"
 "\n"
-"Exit status: 0 already BUS_ADDR or a verified fix exists, 1 no verified\n"
-"command-line fix, 2 usage or input error.\n"
+"JSON: \"kernel_cmdline\" is the complete set of ACS parameters to boot with,\n"
+"ready to paste (null when no command line is advised).\n"
+"\n"
+"Exit status: 0 already BUS_ADDR, already allowed through the host bridge,\n"
+"or a verified fix exists; 1 refused and no verified command-line fix;\n"
+"2 usage or input error.\n"
 "\n"
 "Examples:\n"
 "  p2pdma --example xeon-8gpu fix 18:00.0 19:00.0\n"
 "  p2pdma --example xeon-8gpu --kernel 6.15 fix --json 18:00.0 1b:00.0\n"
 "  p2pdma --example arm-server fix 0001:01:00.0 0003:01:00.0\n";
 
-/* ACS Control RR|CR|EC: cleared by disable_acs_redir (spec 2.7). */
+/* ACS Control RR|CR|EC: cleared by disable_acs_redir (doc/kernel-model.md §2.7). */
 #define REDIR_BITS 0x002c
 
-struct fix_check {
-	bool ran;
-	enum p2pdma_map_type map_type;
-	int distance;
-	char error[256];
-	char log[512];		/* the what-if boot's kernel log, '; '-joined */
-};
-
-/* Recompute the pair on a copy booted with @param (policy layer). */
-static void verify(struct cli *cli, const struct p2pdma_dev *provider,
-		   const struct p2pdma_dev *client, const char *param,
-		   struct fix_check *fc, const char *kernel)
+static const char *status_name(enum p2pdma_advice_status st)
 {
-	struct p2pdma_topo *copy = NULL;
-	struct p2pdma_policy *pol = NULL;
-	struct p2pdma_router *r = NULL;
-	struct p2pdma_verdict *v = NULL;
-	const struct p2pdma_dev *p, *c;
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f;
-
-	memset(fc, 0, sizeof(*fc));
-	f = open_memstream(&text, &len);
-	if (!f || p2pdma_topo_export_json(cli->topo, f)) {
-		if (f)
-			fclose(f);
-		snprintf(fc->error, sizeof(fc->error), "cannot copy the topology");
-		goto out;
+	switch (st) {
+	case P2PDMA_ADVICE_ALREADY_BUS_ADDR: return "already_bus_addr";
+	case P2PDMA_ADVICE_DEPENDS_ON_UNKNOWN_ACS: return "depends_on_unknown_acs";
+	case P2PDMA_ADVICE_ALLOWED_NO_SWITCH: return "allowed_no_common_switch";
+	case P2PDMA_ADVICE_FIX: return "fix";
+	case P2PDMA_ADVICE_FIX_UNVERIFIED: return "fix_unverified";
+	case P2PDMA_ADVICE_NO_CMDLINE_FIX: return "no_cmdline_fix";
+	case P2PDMA_ADVICE_NOTHING_TO_DO: return "nothing_to_do";
 	}
-	fclose(f);
-	v = malloc(sizeof(*v));
-	if (!v || p2pdma_topo_load_json_string(cli->ctx, text, "copy", &copy) ||
-	    p2pdma_policy_create(cli->ctx, &pol) ||
-	    p2pdma_policy_set_kernel(pol, kernel ? kernel :
-				     p2pdma_policy_kernel(cli->pol)) ||
-	    p2pdma_policy_set_cmdline(pol, param) ||
-	    /* boot it the way the main program's what-if does (p2pdma.c) */
-	    (p2pdma_policy_set_captured_iommu(pol,
-			p2pdma_topo_infer_iommu_boot(copy) == 1), 0) ||
-	    p2pdma_policy_apply(pol, copy) ||
-	    p2pdma_router_create(cli->ctx, copy, pol, &r)) {
-		snprintf(fc->error, sizeof(fc->error), "%s",
-			 p2pdma_ctx_error(cli->ctx));
-		goto out;
-	}
-	p = p2pdma_topo_find(copy, p2pdma_dev_name(provider));
-	c = p2pdma_topo_find(copy, p2pdma_dev_name(client));
-	if (!p || !c) {
-		snprintf(fc->error, sizeof(fc->error), "copy lost a function");
-		goto out;
-	}
-	{
-		size_t i, off = 0;
-
-		/* What the kernel would log while applying @param: tells why a
-		 * variant fails (e.g. 6.11 - 6.14's "Can't parse"). */
-		for (i = 0; i < p2pdma_policy_log_count(pol) && off < sizeof(fc->log); i++)
-			off += (size_t)snprintf(fc->log + off, sizeof(fc->log) - off,
-						"%s%s", i ? "; " : "",
-						p2pdma_policy_log_line(pol, i));
-	}
-	fc->map_type = p2pdma_calc(r, p, c, false, v);
-	fc->distance = v->distance;
-	fc->ran = true;
-out:
-	p2pdma_router_destroy(r);
-	p2pdma_policy_destroy(pol);
-	p2pdma_topo_destroy(copy);
-	free(text);
-	free(v);
+	return "unknown";
 }
 
-/* Is @d @node or below it? */
-static bool below(const struct p2pdma_dev *d, const struct p2pdma_dev *node)
+static const char *req_name(enum p2pdma_requirement r)
 {
-	struct p2pdma_dev_info in;
-
-	while (d) {
-		if (d == node)
-			return true;
-		p2pdma_dev_get_info(d, &in, sizeof(in));
-		d = in.upstream;
+	switch (r) {
+	case P2PDMA_REQ_CPU_RULE: return "amd_zen_cpu_rule";
+	case P2PDMA_REQ_ALLOW_LIST: return "allow_list";
+	case P2PDMA_REQ_NO_HOSTDEV: return "no_host_device";
+	case P2PDMA_REQ_COMMON_SWITCH: return "common_switch";
 	}
-	return false;
+	return "unknown";
 }
 
-/*
- * The IOMMU groups that become one when @node loses RR/CR/EC. Linux's
- * pci_device_group() (drivers/iommu/iommu.c) puts a device whose path to
- * the root is not fully isolated (SV|RR|CR|UF) into the group of the
- * bridge above it, so a port without redirect absorbs every group below
- * it, the port's own included; sibling ports keep their own groups. For an
- * endpoint, the non-isolated functions of its slot share a group
- * (get_pci_function_alias_group()). Groups of @node's set go to @groups.
- */
-static size_t merged_groups(struct cli *cli, const struct p2pdma_dev *node,
-			    int *groups, size_t max, bool *unknown)
+/* The exit status: 0 when the pair is fine or a fix verified. */
+static int fix_exit(enum p2pdma_advice_status st)
 {
-	struct p2pdma_dev_info nin;
-	size_t n = 0, i, k;
+	return st == P2PDMA_ADVICE_FIX_UNVERIFIED || st == P2PDMA_ADVICE_NO_CMDLINE_FIX;
+}
 
-	p2pdma_dev_get_info(node, &nin, sizeof(nin));
-	for (i = 0; i < p2pdma_topo_num_devs(cli->topo); i++) {
-		const struct p2pdma_dev *d = p2pdma_topo_dev(cli->topo, i);
+static void setpci_line(const struct p2pdma_dev *d, uint16_t ctrl, char *buf, size_t len)
+{
+	snprintf(buf, len, "setpci -s %s ECAP_ACS+6.w=0000:%04x   # ACSCtl 0x%04x -> 0x%04x",
+		 p2pdma_dev_name(d), REDIR_BITS, ctrl, ctrl & ~REDIR_BITS);
+}
+
+static json_t *variants_json(const struct p2pdma_advice *a)
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; i < p2pdma_advice_num_variants(a); i++) {
+		enum p2pdma_advice_form form;
+		const char *param = p2pdma_advice_variant(a, i, &form);
+		int d = -1;
+		enum p2pdma_map_type t = p2pdma_advice_variant_outcome(a, i, &d);
+
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:b, s:s, s:i, s:I, s:s}",
+			"form", form == P2PDMA_FORM_CONFIG_ACS ? "config_acs" : "disable_acs_redir",
+			"kernel_cmdline", param, "works", p2pdma_advice_variant_works(a, i),
+			"map_type", p2pdma_map_type_name(t), "distance", d,
+			"bus_addr_pairs_lost", (json_int_t)p2pdma_advice_variant_lost(a, i),
+			"boot_log", p2pdma_advice_variant_log(a, i)));
+	}
+	return arr;
+}
+
+static json_t *advice_lists_json(const struct p2pdma_advice *a, json_t *o)
+{
+	json_t *clear = json_array(), *sp = json_array(), *warn = json_array();
+	json_t *merges = json_array(), *reqs = json_array();
+	size_t i;
+
+	for (i = 0; i < p2pdma_advice_num_clear(a); i++) {
+		uint16_t ctrl;
+		const struct p2pdma_dev *d = p2pdma_advice_clear(a, i, &ctrl);
+		char line[160];
+
+		json_array_append_new(clear, json_string(p2pdma_dev_name(d)));
+		setpci_line(d, ctrl, line, sizeof(line));
+		json_array_append_new(sp, json_string(line));
+	}
+	for (i = 0; i < p2pdma_advice_num_warnings(a); i++)
+		json_array_append_new(warn, json_string(p2pdma_advice_warning(a, i)));
+	for (i = 0; i < p2pdma_advice_num_group_merges(a); i++) {
+		size_t ng, nf;
+		const struct p2pdma_dev *f = p2pdma_advice_group_merge(a, i, &ng, &nf);
+
+		json_array_append_new(merges, json_pack("{s:s, s:I, s:I}", "first", p2pdma_dev_name(f),
+			"groups", (json_int_t)ng, "functions", (json_int_t)nf));
+	}
+	for (i = 0; i < p2pdma_advice_num_requirements(a); i++) {
+		const struct p2pdma_dev *h;
+		bool met;
+		enum p2pdma_requirement r = p2pdma_advice_requirement(a, i, &h, &met);
+
+		json_array_append_new(reqs, json_pack("{s:s, s:o, s:b}", "kind", req_name(r),
+			"host_device", h ? json_string(p2pdma_dev_name(h)) : json_null(), "met", met));
+	}
+	json_object_set_new(o, "clear_acs_redirect", clear);
+	json_object_set_new(o, "setpci", sp);
+	json_object_set_new(o, "warnings", warn);
+	json_object_set_new(o, "iommu_group_merges", merges);
+	json_object_set_new(o, "requirements", reqs);
+	return o;
+}
+
+static int fix_json(struct cli *cli, const struct p2pdma_advice *a)
+{
+	const struct p2pdma_verdict *v = p2pdma_advice_verdict(a);
+	const char *kc = p2pdma_advice_kernel_cmdline(a), *newer;
+	enum p2pdma_map_type nt;
+	json_t *root = json_object();
+	int ret;
+
+	json_object_set_new(root, "provider", json_string(p2pdma_dev_name(p2pdma_verdict_provider(v))));
+	json_object_set_new(root, "client", json_string(p2pdma_dev_name(p2pdma_verdict_client(v))));
+	json_object_set_new(root, "verdict", cli_verdict_json(v));
+	json_object_set_new(root, "map_type", json_string(p2pdma_map_type_name(p2pdma_verdict_map_type(v))));
+	json_object_set_new(root, "distance", json_integer(p2pdma_verdict_distance(v)));
+	json_object_set_new(root, "status", json_string(status_name(p2pdma_advice_status(a))));
+	json_object_set_new(root, "kernel_cmdline", kc ? json_string(kc) : json_null());
+	json_object_set_new(root, "verified", json_boolean(p2pdma_advice_status(a) == P2PDMA_ADVICE_FIX));
+	json_object_set_new(root, "variants", variants_json(a));
+	advice_lists_json(a, root);
+	newer = p2pdma_advice_newer_kernel(a, &nt);
+	json_object_set_new(root, "works_on_kernel", newer ?
+			    json_pack("{s:s, s:s}", "kernel", newer, "map_type", p2pdma_map_type_name(nt)) :
+			    json_null());
+	json_object_set_new(root, "notes", cli_notes_json(cli));
+	ret = cli_print_json(cli, root);
+	return ret ? ret : fix_exit(p2pdma_advice_status(a));
+}
+
+static void variant_text(struct cli *cli, const struct p2pdma_advice *a, size_t i)
+{
+	enum p2pdma_advice_form form;
+	const char *param = p2pdma_advice_variant(a, i, &form);
+	const char *kernel = p2pdma_policy_kernel(cli->pol), *log;
+	enum p2pdma_map_type t;
+	int d = -1;
+
+	t = p2pdma_advice_variant_outcome(a, i, &d);
+	fprintf(cli->out, "  %s", form == P2PDMA_FORM_CONFIG_ACS ?
+		"or, kernel command line (6.11+; other ACS bits as firmware set them):" :
+		"kernel command line (4.19+):");
+	if (t == P2PDMA_MAP_UNKNOWN)
+		fprintf(cli->out, "  [could not verify]\n");
+	else if (p2pdma_advice_variant_works(a, i))
+		fprintf(cli->out, "  [verified on %s: BUS_ADDR, distance %d; no BUS_ADDR pair lost]\n",
+			kernel, d);
+	else if (t == P2PDMA_MAP_BUS_ADDR)
+		fprintf(cli->out, "  [does NOT work on %s: BUS_ADDR, but %zu pair%s BUS_ADDR today would be lost]\n",
+			kernel, p2pdma_advice_variant_lost(a, i),
+			p2pdma_advice_variant_lost(a, i) == 1 ? "" : "s");
+	else
+		fprintf(cli->out, "  [does NOT work on %s: the pair stays %s]\n", kernel,
+			p2pdma_map_type_name(t));
+	cli_wrap(cli, "    ", "      ", param);
+	log = p2pdma_advice_variant_log(a, i);
+	if (!p2pdma_advice_variant_works(a, i) && log && *log)
+		cli_wrap(cli, "    boot log: ", "      ", log);
+}
+
+static void fix_cost_text(struct cli *cli, const struct p2pdma_advice *a)
+{
+	size_t i, n = p2pdma_advice_num_group_merges(a);
+
+	fprintf(cli->out,
+		"Cost: with redirect off, devices below those ports reach each other without the\n"
+		"IOMMU seeing it, and Linux groups them for VFIO (pci_device_group(), modelled):\n");
+	if (!n)
+		fprintf(cli->out, "  no IOMMU group changes\n");
+	for (i = 0; i < n; i++) {
+		size_t ng, nf;
+		const struct p2pdma_dev *f = p2pdma_advice_group_merge(a, i, &ng, &nf);
+
+		fprintf(cli->out, "  %zu groups become one: the group of %s, %zu functions\n",
+			ng, p2pdma_dev_name(f), nf);
+	}
+}
+
+static void fix_cmdline_text(struct cli *cli, const struct p2pdma_advice *a)
+{
+	size_t i;
+	enum p2pdma_map_type nt;
+	const char *newer = p2pdma_advice_newer_kernel(a, &nt);
+
+	fprintf(cli->out, "To make it BUS_ADDR, clear ACS redirect (RR, CR, EC) on exactly ");
+	for (i = 0; i < p2pdma_advice_num_clear(a); i++)
+		fprintf(cli->out, "%s%s", i ? ", " : "", p2pdma_dev_name(p2pdma_advice_clear(a, i, NULL)));
+	fprintf(cli->out, ":\n");
+	for (i = 0; i < p2pdma_advice_num_variants(a); i++)
+		variant_text(cli, a, i);
+	if (newer)
+		fprintf(cli->out,
+			"  on %s or later, the first form gives %s (6.11 - 6.14 mishandle the ACS\n"
+			"  parameters, doc/kernel-model.md §2.7)\n", newer, p2pdma_map_type_name(nt));
+	for (i = 0; i < p2pdma_advice_num_warnings(a); i++)
+		cli_wrap(cli, "  warning: ", "    ", p2pdma_advice_warning(a, i));
+	fprintf(cli->out, "  (in a boot loader or shell, quote the value: ';' separates the devices)\n");
+	fprintf(cli->out, "  or at runtime, as root, until the next reboot or device reset:\n");
+	for (i = 0; i < p2pdma_advice_num_clear(a); i++) {
+		uint16_t ctrl;
+		const struct p2pdma_dev *d = p2pdma_advice_clear(a, i, &ctrl);
+		char line[160];
+
+		setpci_line(d, ctrl, line, sizeof(line));
+		fprintf(cli->out, "    %s\n", line);
+	}
+	fprintf(cli->out,
+		"    then unbind and rebind the provider's driver: its map-type cache keeps the\n"
+		"    old verdict while it stays bound (doc/kernel-model.md §2.5)\n");
+	fix_cost_text(cli, a);
+	if (p2pdma_verdict_num_unknown(p2pdma_advice_verdict(a)))
+		fprintf(cli->out,
+			"warning: ACS state unknown on some functions of the path; they may need the same change\n");
+}
+
+/* What could admit the pair, or what admits it already. */
+static void requirements_text(struct cli *cli, const struct p2pdma_advice *a)
+{
+	size_t i;
+
+	for (i = 0; i < p2pdma_advice_num_requirements(a); i++) {
+		const struct p2pdma_dev *h;
+		bool met;
+		enum p2pdma_requirement r = p2pdma_advice_requirement(a, i, &h, &met);
 		struct p2pdma_dev_info in;
 
-		p2pdma_dev_get_info(d, &in, sizeof(in));
-		if (!below(d, node) &&
-		    (nin.is_bridge || in.is_vf || in.domain != nin.domain ||
-		     in.bus != nin.bus || in.dev != nin.dev))
-			continue;
-		if (in.iommu_group < 0) {
-			*unknown = true;
-			continue;
-		}
-		for (k = 0; k < n && groups[k] != in.iommu_group; k++)
-			;
-		if (k == n && n < max)
-			groups[n++] = in.iommu_group;
-	}
-	return n;
-}
-
-struct merge {
-	int groups[64];
-	size_t n;
-	char who[256];
-};
-
-static int cmp_int(const void *a, const void *b)
-{
-	return *(const int *)a - *(const int *)b;
-}
-
-static bool share_group(const struct merge *x, const struct merge *y)
-{
-	size_t a, b;
-
-	for (a = 0; a < x->n; a++)
-		for (b = 0; b < y->n; b++)
-			if (x->groups[a] == y->groups[b])
-				return true;
-	return false;
-}
-
-/* Join sets that share a group (a changed port above another one). */
-static size_t coalesce(struct merge *m, size_t nm)
-{
-	size_t i, j, a, b;
-
-	for (i = 0; i < nm; i++) {
-		for (j = i + 1; j < nm; j++) {
-			size_t len;
-
-			if (!share_group(&m[i], &m[j]))
-				continue;
-			for (b = 0; b < m[j].n; b++) {
-				for (a = 0; a < m[i].n && m[i].groups[a] != m[j].groups[b]; a++)
-					;
-				if (a == m[i].n && m[i].n < 64)
-					m[i].groups[m[i].n++] = m[j].groups[b];
-			}
-			/* "A, B" in m[i].who, cut short if it would overflow. */
-			len = strlen(m[i].who);
-			if (len + 2 + strlen(m[j].who) < sizeof(m[i].who)) {
-				memcpy(m[i].who + len, ", ", 2);
-				memcpy(m[i].who + len + 2, m[j].who, strlen(m[j].who) + 1);
-			}
-			m[j] = m[--nm];
-			j = i;	/* rescan: the union may now touch others */
+		if (h)
+			p2pdma_dev_get_info(h, &in, sizeof(in));
+		switch (r) {
+		case P2PDMA_REQ_CPU_RULE:
+			fprintf(cli->out, "  - an AMD Zen CPU (x86 family >= 0x17) with kernel 5.9 or later: %s\n",
+				met ? "HOLDS here: the CPU rule admits every host-bridge path" :
+				"not known to hold (see --cpu)");
+			break;
+		case P2PDMA_REQ_ALLOW_LIST:
+			fprintf(cli->out, "  - host bridge device %s %04x:%04x on the allow list%s: %s\n",
+				in.bdf, in.vendor, in.device,
+				p2pdma_verdict_same_host_bridge(p2pdma_advice_verdict(a)) ? "" :
+				" without REQ_SAME_HOST_BRIDGE",
+				met ? "HOLDS here" : "not on this kernel's list");
+			break;
+		case P2PDMA_REQ_NO_HOSTDEV:
+			fprintf(cli->out, "  - nothing for a host bridge with no device the allow list could match\n");
+			break;
+		case P2PDMA_REQ_COMMON_SWITCH:
+			fprintf(cli->out, "  - for BUS_ADDR: both devices below one PCIe switch\n");
+			break;
 		}
 	}
-	return nm;
 }
 
-static void print_cmd(struct cli *cli, const char *title, const char *param,
-		      const struct fix_check *fc, const char *kernel)
+static int fix_text(struct cli *cli, const struct p2pdma_advice *a)
 {
-	fprintf(cli->out, "  %s", title);
-	if (!fc->ran)
-		fprintf(cli->out, "  [could not verify: %s]\n", fc->error);
-	else if (fc->map_type == P2PDMA_MAP_BUS_ADDR)
-		fprintf(cli->out, "  [verified on %s: BUS_ADDR, distance %d]\n",
-			kernel, fc->distance);
-	else
-		fprintf(cli->out, "  [does NOT work on %s: the pair stays %s]\n",
-			kernel, p2pdma_map_type_name(fc->map_type));
-	cli_wrap(cli, "    ", "      ", param);
-	if (fc->ran && fc->map_type != P2PDMA_MAP_BUS_ADDR && fc->log[0])
-		cli_wrap(cli, "    boot log: ", "      ", fc->log);
+	const struct p2pdma_verdict *v = p2pdma_advice_verdict(a);
+	enum p2pdma_advice_status st = p2pdma_advice_status(a);
+	char why[256];
+
+	cli_verdict_text(cli, v, "", false);
+	fputc('\n', cli->out);
+	switch (st) {
+	case P2PDMA_ADVICE_ALREADY_BUS_ADDR:
+	case P2PDMA_ADVICE_NOTHING_TO_DO:
+		fprintf(cli->out, "already BUS_ADDR: nothing to change.\n");
+		break;
+	case P2PDMA_ADVICE_DEPENDS_ON_UNKNOWN_ACS:
+		fprintf(cli->out,
+			"BUS_ADDR only if ACS redirect is off on the functions whose ACS state is\n"
+			"unknown; otherwise the pair is %s (%s).\n"
+			"Check them as root: lspci -vvv -s BDF | grep ACSCtl (ReqRedir/CmpltRedir/EgressCtrl\n"
+			"must be '-'). If some are set, boot with (merged with the machine's parameters):\n",
+			p2pdma_map_type_name(p2pdma_verdict_if_acs_redirect(v, NULL)),
+			cli_if_acs_why(v, why, sizeof(why)));
+		cli_wrap(cli, "  ", "    ", p2pdma_advice_kernel_cmdline(a));
+		fprintf(cli->out, "(listing a function without ACS, or with redirect already off, is harmless)\n");
+		break;
+	case P2PDMA_ADVICE_ALLOWED_NO_SWITCH:
+		fprintf(cli->out,
+			"allowed through the host bridge (THRU_HOST_BRIDGE); BUS_ADDR needs a common switch:\n"
+			"provider and client share no upstream bridge, so no command line changes the path.\n"
+			"What holds, and what would change it:\n");
+		requirements_text(cli, a);
+		break;
+	case P2PDMA_ADVICE_NO_CMDLINE_FIX:
+		fprintf(cli->out,
+			"no command-line fix: provider and client share no upstream bridge, so the\n"
+			"path always crosses the root complex and ACS is not even examined.\n"
+			"Only these can admit it (as THRU_HOST_BRIDGE, never BUS_ADDR):\n");
+		requirements_text(cli, a);
+		break;
+	case P2PDMA_ADVICE_FIX:
+	case P2PDMA_ADVICE_FIX_UNVERIFIED:
+		fix_cmdline_text(cli, a);
+		break;
+	}
+	cli_print_notes(cli);
+	return fix_exit(st);
 }
 
 int cmd_fix(struct cli *cli, int argc, char **argv)
@@ -247,23 +354,9 @@ int cmd_fix(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct p2pdma_dev *provider, *client;
-	struct p2pdma_verdict *v = NULL;
-	struct p2pdma_router *r = NULL;
-	struct fix_check chk_redir, chk_config, chk_new;
-	char config[1024] = "", setpci[P2PDMA_MAX_ACS][160], why[256];
-	char unk_fix[1024] = "";
-	struct merge *m = NULL;
-	size_t nm = 0, k;
-	bool groups_unknown = false;
-	enum p2pdma_map_type alt = P2PDMA_MAP_BUS_ADDR;
-	const char *kernel = p2pdma_policy_kernel(cli->pol);
-	unsigned int i;
-	int opt, ret = 2;
-	bool fixable = false, verified = false;
-	const char *status;
+	struct p2pdma_advice *a = NULL;
+	int opt, ret;
 
-	/* glibc re-initialises (and permutes options after operands again,
-	 * which the dispatcher's "+" scan turned off) only when optind is 0. */
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
 		switch (opt) {
@@ -278,240 +371,12 @@ int cmd_fix(struct cli *cli, int argc, char **argv)
 		return cli_error("fix: need exactly one PROVIDER and one CLIENT");
 	}
 	provider = cli_find_dev(cli, argv[optind]);
-	if (!provider)
+	client = provider ? cli_find_dev(cli, argv[optind + 1]) : NULL;
+	if (!provider || !client)
 		return 2;
-	client = cli_find_dev(cli, argv[optind + 1]);
-	if (!client)
-		return 2;
-	v = calloc(1, sizeof(*v));
-	m = calloc(P2PDMA_MAX_ACS, sizeof(*m));
-	if (!v || !m) {
-		ret = cli_error("out of memory");
-		goto out;
-	}
-	r = cli_router(cli);
-	if (!r)
-		goto out;
-	p2pdma_calc(r, provider, client, true, v);
-	memset(&chk_redir, 0, sizeof(chk_redir));
-	memset(&chk_config, 0, sizeof(chk_config));
-	memset(&chk_new, 0, sizeof(chk_new));
-	alt = cli_if_acs_redirect(cli, provider, v, why, sizeof(why));
-
-	if (v->map_type == P2PDMA_MAP_BUS_ADDR && alt != P2PDMA_MAP_BUS_ADDR) {
-		size_t off = 0;
-
-		/* BUS_ADDR only as far as known: name what to clear if the
-		 * unknown registers turn out to redirect. */
-		status = "depends_on_unknown_acs";
-		off += (size_t)snprintf(unk_fix, sizeof(unk_fix), "pci=disable_acs_redir=");
-		for (i = 0; i < v->nunknown && off < sizeof(unk_fix); i++)
-			off += (size_t)snprintf(unk_fix + off, sizeof(unk_fix) - off,
-						"%s%s", i ? ";" : "",
-						p2pdma_dev_name(v->unknown[i]));
-	} else if (v->map_type == P2PDMA_MAP_BUS_ADDR) {
-		status = "already_bus_addr";
-	} else if (!v->common || !v->nacs || !v->fix[0]) {
-		status = "no_cmdline_fix";
-	} else {
-		size_t off = 0;
-
-		status = "fix";
-		fixable = true;
-		off += (size_t)snprintf(config, sizeof(config), "pci=config_acs=");
-		for (i = 0; i < v->nacs; i++) {
-			struct p2pdma_dev_info in;
-
-			p2pdma_dev_get_info(v->acs[i], &in, sizeof(in));
-			if (off < sizeof(config))
-				off += (size_t)snprintf(config + off, sizeof(config) - off,
-							"%sx0x00xx@%s", i ? ";" : "", in.bdf);
-			snprintf(setpci[i], sizeof(setpci[i]),
-				 "setpci -s %s ECAP_ACS+6.w=0000:%04x   # ACSCtl 0x%04x -> 0x%04x",
-				 in.bdf, REDIR_BITS, in.acs_ctrl,
-				 in.acs_ctrl & ~REDIR_BITS);
-			m[nm].n = merged_groups(cli, v->acs[i], m[nm].groups, 64,
-						&groups_unknown);
-			snprintf(m[nm].who, sizeof(m[nm].who), "%s", in.bdf);
-			nm++;
-		}
-		nm = coalesce(m, nm);
-		for (k = 0; k < nm; k++)
-			qsort(m[k].groups, m[k].n, sizeof(int), cmp_int);
-		verify(cli, provider, client, v->fix, &chk_redir, NULL);
-		verify(cli, provider, client, config, &chk_config, NULL);
-		verified = (chk_redir.ran && chk_redir.map_type == P2PDMA_MAP_BUS_ADDR) ||
-			   (chk_config.ran && chk_config.map_type == P2PDMA_MAP_BUS_ADDR);
-		/* 6.11 - 6.14 mishandle the ACS masks (spec 2.7); show a
-		 * kernel where the same parameter works. */
-		if (!verified)
-			verify(cli, provider, client, v->fix, &chk_new, "6.15");
-	}
-
-	if (cli->json) {
-		json_t *root = json_object(), *sp = json_array(), *acs = json_array();
-		json_t *hd = json_array(), *mg = json_array(), *unk = json_array();
-		char iso[1024] = "";
-		size_t ioff = 0, g;
-
-		for (i = 0; fixable && i < v->nacs; i++) {
-			json_array_append_new(sp, json_string(setpci[i]));
-			json_array_append_new(acs, json_string(p2pdma_dev_name(v->acs[i])));
-		}
-		for (i = 0; i < v->nunknown; i++)
-			json_array_append_new(unk, json_string(p2pdma_dev_name(v->unknown[i])));
-		for (i = 0; i < 2; i++)
-			json_array_append_new(hd, v->hostdev[i] ?
-				json_string(p2pdma_dev_name(v->hostdev[i])) : json_null());
-		for (k = 0; k < nm; k++) {
-			json_t *a = json_array();
-
-			for (g = 0; g < m[k].n; g++)
-				json_array_append_new(a, json_integer(m[k].groups[g]));
-			json_array_append_new(mg, a);
-			if (ioff < sizeof(iso))
-				ioff += (size_t)snprintf(iso + ioff, sizeof(iso) - ioff,
-					"%s%s: %zu group%s", k ? "; " : "", m[k].who, m[k].n,
-					m[k].n > 1 ? " become one" : " (no change)");
-		}
-		json_object_set_new(root, "provider", json_string(p2pdma_dev_name(provider)));
-		json_object_set_new(root, "client", json_string(p2pdma_dev_name(client)));
-		json_object_set_new(root, "map_type", json_string(p2pdma_map_type_name(v->map_type)));
-		json_object_set_new(root, "distance", json_integer(v->distance));
-		json_object_set_new(root, "status", json_string(status));
-		json_object_set_new(root, "acs_redirect", acs);
-		json_object_set_new(root, "disable_acs_redir", fixable ? json_string(v->fix) :
-				    unk_fix[0] ? json_string(unk_fix) : json_null());
-		json_object_set_new(root, "config_acs", fixable ? json_string(config) : json_null());
-		json_object_set_new(root, "setpci", sp);
-		json_object_set_new(root, "isolation", fixable ? json_string(iso) : json_null());
-		json_object_set_new(root, "iommu_groups_merged", mg);
-		json_object_set_new(root, "host_devices", hd);
-		json_object_set_new(root, "acs_unknown", json_boolean(v->acs_unknown));
-		json_object_set_new(root, "acs_unknown_devices", unk);
-		json_object_set_new(root, "map_type_if_acs_redirect",
-				    alt == P2PDMA_MAP_BUS_ADDR ? json_null() :
-				    json_string(p2pdma_map_type_name(alt)));
-		if (fixable) {
-			json_object_set_new(root, "verified", json_boolean(verified));
-			json_object_set_new(root, "verified_map_type",
-					    json_string(chk_redir.ran ? p2pdma_map_type_name(chk_redir.map_type) : "error"));
-			json_object_set_new(root, "config_acs_map_type",
-					    json_string(chk_config.ran ? p2pdma_map_type_name(chk_config.map_type) : "error"));
-			json_object_set_new(root, "config_acs_boot_log",
-					    json_string(chk_config.log));
-			if (!verified && chk_new.ran)
-				json_object_set_new(root, "map_type_on_6_15",
-						    json_string(p2pdma_map_type_name(chk_new.map_type)));
-		}
-		json_object_set_new(root, "notes", cli_notes_json(cli));
-		ret = cli_print_json(cli, root);
-		if (!ret)
-			ret = (!strcmp(status, "fix") && !verified) ||
-			      !strcmp(status, "no_cmdline_fix") ? 1 : 0;
-		goto out;
-	}
-
-	cli_verdict_text(cli, provider, client, v, "", false);
-	fputc('\n', cli->out);
-	if (!strcmp(status, "already_bus_addr")) {
-		fprintf(cli->out, "already BUS_ADDR: nothing to change.\n");
-		ret = 0;
-	} else if (!strcmp(status, "depends_on_unknown_acs")) {
-		fprintf(cli->out,
-			"BUS_ADDR only if ACS redirect is off on the functions whose ACS state is\n"
-			"unknown; otherwise the pair is %s (%s).\n"
-			"Check them as root: lspci -vvv -s BDF | grep ACSCtl (ReqRedir/CmpltRedir/EgressCtrl\n"
-			"must be '-'). If some are set, clear them on those functions, e.g.:\n",
-			p2pdma_map_type_name(alt), why);
-		cli_wrap(cli, "  ", "    ", unk_fix);
-		fprintf(cli->out,
-			"(listing a function without ACS, or with redirect already off, is harmless)\n");
-		ret = 0;
-	} else if (!v->common) {
-		bool zen_possible = !p2pdma_policy_cpu_rule(cli->pol);
-
-		fprintf(cli->out,
-			"no command-line fix: provider and client share no upstream bridge, so the\n"
-			"path always crosses the root complex and ACS is not even examined.\n"
-			"Only these can admit it (as THRU_HOST_BRIDGE, never BUS_ADDR):\n");
-		if (zen_possible)
-			fprintf(cli->out,
-				"  - an AMD Zen (x86 family >= 0x17) CPU with kernel 5.9 or later (cpu_supports_p2pdma();\n"
-				"    this machine's CPU or kernel does not qualify, see --cpu);\n");
-		for (i = 0; i < (v->same_host_bridge ? 1u : 2u); i++) {
-			if (v->hostdev[i]) {
-				struct p2pdma_dev_info in;
-
-				p2pdma_dev_get_info(v->hostdev[i], &in, sizeof(in));
-				fprintf(cli->out,
-					"  - a kernel whose host-bridge allow list has %04x:%04x (host bridge device %s)%s;\n",
-					in.vendor, in.device, in.bdf,
-					v->same_host_bridge ? "" :
-					", without REQ_SAME_HOST_BRIDGE");
-			} else {
-				fprintf(cli->out,
-					"  - nothing for the %s host bridge: it has no device the allow list could match;\n",
-					i ? "client's" : "provider's");
-			}
-		}
-		fprintf(cli->out,
-			"For BUS_ADDR, put both devices below one PCIe switch.\n");
-		ret = 1;
-	} else if (!fixable) {
-		fprintf(cli->out,
-			"no ACS redirect is known on the path; the ACS state of some ports is unknown:\n"
-			"read config space as root (or use an lspci -xxxx dump) and run again.\n");
-		ret = 1;
-	} else {
-		fprintf(cli->out, "To make it BUS_ADDR, clear ACS redirect (RR, CR, EC) on exactly ");
-		for (i = 0; i < v->nacs; i++)
-			fprintf(cli->out, "%s%s", i ? ", " : "", p2pdma_dev_name(v->acs[i]));
-		fprintf(cli->out, ":\n");
-		print_cmd(cli, "kernel command line (4.19+):", v->fix, &chk_redir, kernel);
-		print_cmd(cli, "or, kernel command line (6.11+; other ACS bits as firmware set them):",
-			  config, &chk_config, kernel);
-		if (!verified && chk_new.ran)
-			fprintf(cli->out,
-				"  on 6.15 or later, pci=disable_acs_redir= gives %s (the 6.11 - 6.14 ACS\n"
-				"  parameter handling is broken, spec 2.7)\n",
-				p2pdma_map_type_name(chk_new.map_type));
-		fprintf(cli->out, "  (in a boot loader or shell, quote the value: ';' separates the devices)\n");
-		fprintf(cli->out, "  or at runtime, as root, until the next reboot or device reset:\n");
-		for (i = 0; i < v->nacs; i++)
-			fprintf(cli->out, "    %s\n", setpci[i]);
-		fprintf(cli->out,
-			"    then unbind and rebind the provider's driver: its map-type cache keeps the\n"
-			"    old verdict while it stays bound (spec 2.5)\n");
-		fprintf(cli->out,
-			"Cost: with redirect off, devices below those ports reach each other without the\n"
-			"IOMMU seeing it. Linux puts every device below such a port into the port's IOMMU\n"
-			"group, so VFIO can only assign them together:\n");
-		for (k = 0; k < nm; k++) {
-			size_t g;
-
-			fprintf(cli->out, "  %s and below: ", m[k].who);
-			if (m[k].n < 2) {
-				fprintf(cli->out, "%s\n", m[k].n ? "already one group, no change" :
-					"IOMMU groups unknown");
-				continue;
-			}
-			fprintf(cli->out, "groups");
-			for (g = 0; g < m[k].n; g++)
-				fprintf(cli->out, "%s %d", g ? "," : "", m[k].groups[g]);
-			fprintf(cli->out, " become one\n");
-		}
-		if (groups_unknown)
-			fprintf(cli->out, "  (some IOMMU groups are unknown in this source)\n");
-		if (v->acs_unknown)
-			fprintf(cli->out,
-				"warning: ACS state unknown on some functions of the path; they may need the same change\n");
-		ret = verified ? 0 : 1;
-	}
-	cli_print_notes(cli);
-out:
-	p2pdma_router_destroy(r);
-	free(v);
-	free(m);
+	if (p2pdma_advise_pair(cli->k, provider, client, &a))
+		return cli_error("%s", p2pdma_ctx_error(cli->ctx));
+	ret = cli->json ? fix_json(cli, a) : fix_text(cli, a);
+	p2pdma_advice_destroy(a);
 	return ret;
 }

@@ -16,7 +16,7 @@ static const char providers_help[] =
 "Which p2pmem a kernel user such as nvmet-rdma would pick for a set of\n"
 "clients. A provider is a function whose driver registered a BAR as P2P\n"
 "memory and published it (sysfs p2pmem/published = 1; e.g. an NVMe CMB,\n"
-"spec 1.5). Without CLIENTs it lists them. With CLIENTs it ranks them as\n"
+"doc/kernel-model.md §1.5). Without CLIENTs it lists them. With CLIENTs it ranks them as\n"
 "pci_p2pmem_find_many() does: pci_p2pdma_distance_many(provider, clients)\n"
 "without warnings, providers some client cannot reach (-1) dropped, the\n"
 "smallest distance wins, and among the tied ones the kernel picks one at\n"
@@ -37,11 +37,11 @@ static const char providers_help[] =
 "  p2pdma --sysfs DIR/sysfs providers --seed 1 0000:05:00.0\n"
 "  p2pdma --example xeon-8gpu providers --bar 1b:00.0:0 --bar 2c:00.0:0 1a:00.0\n";
 
-static int add_bar(struct cli *cli, struct p2pdma_router *r, const char *arg)
+/* --bar BDF:N: as if the driver registered and published that BAR. */
+static int add_bar(struct cli *cli, const char *arg)
 {
 	char bdf[64], *colon, *end;
-	struct p2pdma_dev_info in;
-	struct p2pdma_dev *d;
+	const struct p2pdma_dev *d;
 	unsigned long bar;
 
 	snprintf(bdf, sizeof(bdf), "%s", arg);
@@ -56,12 +56,12 @@ static int add_bar(struct cli *cli, struct p2pdma_router *r, const char *arg)
 	d = cli_find_dev(cli, bdf);
 	if (!d)
 		return 2;
-	p2pdma_dev_get_info(d, &in, sizeof(in));
-	/* pci_p2pdma_add_resource(): -EINVAL unless IORESOURCE_MEM. */
-	if (!(in.bars[bar].flags & P2PDMA_BAR_MEM) || !in.bars[bar].size)
-		return cli_error("--bar %s: BAR %lu of %s is not an assigned memory BAR (pci_p2pdma_add_resource would fail -EINVAL)",
-				 arg, bar, in.bdf);
-	p2pdma_router_set_published(r, d, true);
+	/* The resource belongs to a driver binding: give it one if none. */
+	if (!p2pdma_kernel_driver(cli->k, d) && p2pdma_kernel_bind(cli->k, d, "whatif"))
+		return cli_error("%s", p2pdma_ctx_error(cli->ctx));
+	if (p2pdma_kernel_add_resource(cli->k, d, (int)bar, 0, 0))
+		return cli_error("--bar %s: %s", arg, p2pdma_ctx_error(cli->ctx));
+	p2pdma_kernel_publish(cli->k, d, true);
 	return 0;
 }
 
@@ -109,6 +109,214 @@ static int cmp_ranked(const void *a, const void *b)
 	return x->dev < y->dev ? -1 : x->dev > y->dev;
 }
 
+struct providers {
+	struct cli *cli;
+	const struct p2pdma_dev **clients;
+	size_t n;			/* clients */
+	struct ranked *rank;
+	size_t nr;
+	struct p2pdma_find_result *res;
+	bool found;
+	unsigned long long seed;
+	bool seed_set;
+	uint8_t *types;			/* nr * n: every client's verdict */
+	int *dists;
+};
+
+static bool in_tie_set(const struct providers *p, const struct p2pdma_dev *d)
+{
+	size_t t;
+
+	for (t = 0; p->found && t < p2pdma_find_result_num_candidates(p->res); t++)
+		if (p2pdma_find_result_candidate(p->res, t) == d)
+			return true;
+	return false;
+}
+
+/* The candidates, their distance_many() and find_many()'s draw. */
+static int rank_providers(struct providers *p)
+{
+	const struct p2pdma_topo *t = p->cli->topo;
+	const struct p2pdma_dev *pick;
+	size_t ndev = p2pdma_topo_num_devs(t), i, k;
+
+	p->rank = calloc(ndev + 1, sizeof(*p->rank));
+	if (!p->rank || p2pdma_find_result_create(&p->res))
+		return cli_error("out of memory");
+	for (i = 0; i < ndev; i++) {
+		const struct p2pdma_dev *d = p2pdma_topo_dev(t, i);
+		struct p2pdma_dev_info in;
+		struct ranked *r = &p->rank[p->nr];
+
+		if (!p2pdma_kernel_has_p2pmem(p->cli->k, d))
+			continue;
+		p2pdma_dev_get_info(d, &in, sizeof(in));
+		r->dev = d;
+		r->nominated = !(in.p2pmem.present && in.p2pmem.published);
+		r->distance = 0;
+		if (p->n && p2pdma_kernel_distance_many(p->cli->k, d, p->clients, p->n,
+							false, NULL, &r->distance))
+			r->distance = -1;
+		p->nr++;
+	}
+	if (!p->n)
+		return 0;
+	p2pdma_kernel_set_seed(p->cli->k, p->seed);
+	p->found = !p2pdma_kernel_find_many(p->cli->k, p->clients, p->n, p->res, &pick);
+	qsort(p->rank, p->nr, sizeof(*p->rank), cmp_ranked);
+	/* Every client's verdict for every provider (pure: the kernel's
+	 * non-verbose walk stops at the first refusal, but the user wants all
+	 * the clients that rule a provider out). */
+	p->types = calloc(p->nr * p->n + 1, 1);
+	p->dists = calloc(p->nr * p->n + 1, sizeof(*p->dists));
+	if (!p->types || !p->dists)
+		return cli_error("out of memory");
+	for (i = 0; i < p->nr; i++)
+		for (k = 0; k < p->n; k++)
+			p->types[i * p->n + k] = (uint8_t)p2pdma_router_map_type(
+				cli_router(p->cli), p->rank[i].dev, p->clients[k],
+				&p->dists[i * p->n + k]);
+	return 0;
+}
+
+static json_t *provider_json(const struct providers *p, size_t i)
+{
+	struct p2pdma_dev_info in;
+	json_t *o, *mt, *rb;
+	size_t k;
+
+	p2pdma_dev_get_info(p->rank[i].dev, &in, sizeof(in));
+	o = json_pack("{s:s, s:o, s:b}", "provider", in.bdf, "p2pmem", p2pmem_json(&in),
+		      "nominated", p->rank[i].nominated);
+	if (!o || !p->n)
+		return o;
+	mt = json_array();
+	rb = json_array();
+	json_object_set_new(o, "distance", json_integer(p->rank[i].distance));
+	/* Per-client map types, every client evaluated. */
+	for (k = 0; k < p->n; k++) {
+		enum p2pdma_map_type t = p->types[i * p->n + k];
+
+		json_array_append_new(mt, json_string(p2pdma_map_type_name(t)));
+		if (t == P2PDMA_MAP_NOT_SUPPORTED)
+			json_array_append_new(rb, json_string(p2pdma_dev_name(p->clients[k])));
+	}
+	json_object_set_new(o, "map_types", mt);
+	json_object_set_new(o, "refused_by", rb);
+	return o;
+}
+
+static int providers_json(struct providers *p)
+{
+	json_t *root = json_object(), *jc = json_array(), *jp = json_array();
+	json_t *jt = json_array();
+	const struct p2pdma_dev *pick = p->found ? p2pdma_find_result_pick(p->res) : NULL;
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		json_array_append_new(jc, json_string(p2pdma_dev_name(p->clients[i])));
+	for (i = 0; i < p->nr; i++)
+		json_array_append_new(jp, provider_json(p, i));
+	for (i = 0; p->found && i < p2pdma_find_result_num_candidates(p->res); i++)
+		json_array_append_new(jt, json_string(p2pdma_dev_name(
+			p2pdma_find_result_candidate(p->res, i))));
+	json_object_set_new(root, "clients", jc);
+	json_object_set_new(root, "providers", jp);
+	if (p->n) {
+		json_object_set_new(root, "tie_set", jt);
+		json_object_set_new(root, "pick", pick ? json_string(p2pdma_dev_name(pick)) : json_null());
+		json_object_set_new(root, "distance",
+				    json_integer(p->found ? p2pdma_find_result_distance(p->res) : -1));
+		json_object_set_new(root, "seed", json_integer((json_int_t)p->seed));
+	} else {
+		json_decref(jt);
+	}
+	json_object_set_new(root, "notes", cli_notes_json(p->cli));
+	return cli_print_json(p->cli, root);
+}
+
+static void list_text(struct providers *p)
+{
+	FILE *out = p->cli->out;
+	size_t i;
+
+	fprintf(out, "functions with published p2pmem (pci_p2pmem_find_many() candidates):\n");
+	for (i = 0; i < p->nr; i++) {
+		struct p2pdma_dev_info in;
+		char lbl[64], h1[32], h2[32];
+
+		p2pdma_dev_get_info(p->rank[i].dev, &in, sizeof(in));
+		if (p->rank[i].nominated)
+			fprintf(out, "  %-28s nominated with --bar\n",
+				cli_dev_label(p->rank[i].dev, lbl, sizeof(lbl)));
+		else
+			fprintf(out, "  %-28s %s, %s free%s%s\n",
+				cli_dev_label(p->rank[i].dev, lbl, sizeof(lbl)),
+				human(in.p2pmem.size, h1, sizeof(h1)),
+				human(in.p2pmem.available, h2, sizeof(h2)),
+				in.device_name ? "  " : "", in.device_name ? in.device_name : "");
+	}
+	fprintf(out, "give CLIENTs to rank them: p2pdma providers CLIENT [CLIENT...]\n");
+}
+
+static void ranked_text(struct providers *p)
+{
+	FILE *out = p->cli->out;
+	const struct p2pdma_dev *pick = p->found ? p2pdma_find_result_pick(p->res) : NULL;
+	size_t i, k, nt = p->found ? p2pdma_find_result_num_candidates(p->res) : 0;
+	int dist = p->found ? p2pdma_find_result_distance(p->res) : -1;
+
+	fprintf(out, "clients:");
+	for (i = 0; i < p->n; i++)
+		fprintf(out, " %s", p2pdma_dev_name(p->clients[i]));
+	fprintf(out, "\nproviders, ranked by pci_p2pdma_distance_many() (smaller is better, -1 unusable):\n");
+	for (i = 0; i < p->nr; i++) {
+		char lbl[64];
+
+		fprintf(out, "  %-28s distance %3d%s%s\n",
+			cli_dev_label(p->rank[i].dev, lbl, sizeof(lbl)), p->rank[i].distance,
+			in_tie_set(p, p->rank[i].dev) ? "  [tie set]" : "",
+			pick == p->rank[i].dev ? "  <= pick" : "");
+		for (k = 0; k < p->n; k++) {
+			enum p2pdma_map_type mt = p->types[i * p->n + k];
+
+			fprintf(out, "      %s: %s, distance %d%s\n",
+				p2pdma_dev_name(p->clients[k]), p2pdma_map_type_name(mt),
+				p->dists[i * p->n + k],
+				mt == P2PDMA_MAP_NOT_SUPPORTED ? "  <- rules this provider out" : "");
+		}
+	}
+	if (!p->found) {
+		fprintf(out,
+			"no provider is usable by every client: pci_p2pmem_find_many() returns NULL\n"
+			"('p2pdma check PROVIDER CLIENT' says why, 'p2pdma fix' what would help)\n");
+		return;
+	}
+	if (nt == 1)
+		fprintf(out, "one provider at the smallest distance %d: the kernel picks it\n", dist);
+	else
+		fprintf(out, "tie set: %zu providers at distance %d; the kernel picks one of them at random\n",
+			nt, dist);
+	fprintf(out, "seeded draw (seed %llu%s): %s (index %zu of the tie set)\n",
+		p->seed, p->seed_set ? "" : ", random; pass --seed to repeat",
+		p2pdma_dev_name(pick), p2pdma_find_result_draw(p->res));
+}
+
+static int providers_text(struct providers *p)
+{
+	if (!p->nr)
+		fprintf(p->cli->out,
+			"no function has published p2pmem: no driver registered and published a BAR\n"
+			"(an NVMe CMB does; most GPUs and NICs do not). To ask 'what if', nominate a\n"
+			"memory BAR: p2pdma providers --bar BDF:N [CLIENT...]\n");
+	else if (!p->n)
+		list_text(p);
+	else
+		ranked_text(p);
+	cli_print_notes(p->cli);
+	return p->n && !p->found ? 1 : 0;
+}
+
 int cmd_providers(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -118,22 +326,11 @@ int cmd_providers(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct providers p = { .cli = cli, .seed = cli->seed, .seed_set = cli->seed_set };
 	const char *bars[64];
 	unsigned int nbars = 0, b;
-	const struct p2pdma_dev **clients = NULL;
-	struct p2pdma_find_result *res = NULL;
-	struct p2pdma_verdict *vs = NULL;
-	struct p2pdma_router *r = NULL, *rx = NULL;
-	enum p2pdma_map_type *types = NULL;
-	int *dists = NULL, k;
-	struct ranked *rank = NULL;
-	size_t ndev, nr = 0, i;
-	int opt, n, ret = 2, found = 0;
-	unsigned long long seed = cli->seed;
-	bool seed_set = cli->seed_set;
+	int opt, ret = 2;
 
-	/* glibc re-initialises (and permutes options after operands again,
-	 * which the dispatcher's "+" scan turned off) only when optind is 0. */
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "jb:s:h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -147,209 +344,43 @@ int cmd_providers(struct cli *cli, int argc, char **argv)
 			char *end;
 
 			errno = 0;
-			seed = strtoull(optarg, &end, 0);
+			p.seed = strtoull(optarg, &end, 0);
 			if (errno || *end || !*optarg)
 				return cli_error("--seed wants a number, got '%s'", optarg);
-			seed_set = true;
+			p.seed_set = true;
 			break;
 		}
 		case 'h': fputs(providers_help, cli->out); return 0;
 		default: fputs(providers_help, stderr); return 2;
 		}
 	}
-	if (!seed_set)
-		seed = (unsigned long long)time(NULL) ^ ((unsigned long long)clock() << 20);
-	n = argc - optind;
-	ndev = p2pdma_topo_num_devs(cli->topo);
-	clients = calloc((size_t)n + 1, sizeof(*clients));
-	vs = calloc((size_t)n + 1, sizeof(*vs));
-	rank = calloc(ndev + 1, sizeof(*rank));
-	res = calloc(1, sizeof(*res));
-	if (!clients || !vs || !rank || !res) {
+	if (!p.seed_set)
+		p.seed = (unsigned long long)time(NULL) ^ ((unsigned long long)clock() << 20);
+	p.n = (size_t)(argc - optind);
+	p.clients = calloc(p.n + 1, sizeof(*p.clients));
+	if (!p.clients) {
 		ret = cli_error("out of memory");
 		goto out;
 	}
-	if (cli_parse_devs(cli, argv + optind, n, clients))
-		goto out;
-	r = cli_router(cli);
-	if (!r)
+	if (cli_parse_devs(cli, argv + optind, (int)p.n, p.clients))
 		goto out;
 	for (b = 0; b < nbars; b++)
-		if (add_bar(cli, r, bars[b]))
+		if (add_bar(cli, bars[b]))
 			goto out;
-
-	for (i = 0; i < ndev; i++) {
-		const struct p2pdma_dev *d = p2pdma_topo_dev(cli->topo, i);
-		struct p2pdma_dev_info in;
-
-		if (!p2pdma_router_has_published(r, d))
-			continue;
-		p2pdma_dev_get_info(d, &in, sizeof(in));
-		rank[nr].dev = d;
-		rank[nr].nominated = !(in.p2pmem.present && in.p2pmem.published);
-		rank[nr].distance = n ? p2pdma_distance_many(r, d, clients,
-							     (unsigned int)n,
-							     false, NULL) : 0;
-		nr++;
-	}
-	if (n) {
-		found = p2pdma_find_many(r, clients, (unsigned int)n, seed, res) == 0;
-		qsort(rank, nr, sizeof(*rank), cmp_ranked);
-		/* Every client's verdict for every provider, on a router of its
-		 * own: the kernel's non-verbose walk stops at the first refusal,
-		 * but the user wants to know all the clients that rule it out. */
-		rx = cli_router(cli);
-		types = calloc(nr * (size_t)n + 1, sizeof(*types));
-		dists = calloc(nr * (size_t)n + 1, sizeof(*dists));
-		if (!rx || !types || !dists) {
-			ret = rx ? cli_error("out of memory") : 2;
-			goto out;
-		}
-		for (b = 0; b < nbars; b++)
-			add_bar(cli, rx, bars[b]);
-		for (i = 0; i < nr; i++)
-			for (k = 0; k < n; k++) {
-				types[i * (size_t)n + (size_t)k] =
-					p2pdma_calc(rx, rank[i].dev, clients[k], false, vs);
-				dists[i * (size_t)n + (size_t)k] = vs->distance;
-			}
-	}
-
-	if (cli->json) {
-		json_t *root = json_object(), *jc = json_array(), *jp = json_array();
-		json_t *jt = json_array();
-
-		for (i = 0; i < (size_t)n; i++)
-			json_array_append_new(jc, json_string(p2pdma_dev_name(clients[i])));
-		for (i = 0; i < nr; i++) {
-			struct p2pdma_dev_info in;
-			json_t *o;
-
-			p2pdma_dev_get_info(rank[i].dev, &in, sizeof(in));
-			o = json_pack("{s:s, s:o, s:b}", "provider", in.bdf,
-				      "p2pmem", p2pmem_json(&in),
-				      "nominated", rank[i].nominated);
-			if (n) {
-				json_t *mt = json_array(), *rb = json_array();
-
-				json_object_set_new(o, "distance",
-						    json_integer(rank[i].distance));
-				/* Per-client map types, every client evaluated. */
-				for (k = 0; k < n; k++) {
-					enum p2pdma_map_type t = types[i * (size_t)n + (size_t)k];
-
-					json_array_append_new(mt, json_string(p2pdma_map_type_name(t)));
-					if (t == P2PDMA_MAP_NOT_SUPPORTED)
-						json_array_append_new(rb, json_string(
-							p2pdma_dev_name(clients[k])));
-				}
-				json_object_set_new(o, "map_types", mt);
-				json_object_set_new(o, "refused_by", rb);
-			}
-			json_array_append_new(jp, o);
-		}
-		for (i = 0; found && i < res->ncandidates; i++)
-			json_array_append_new(jt, json_string(
-				p2pdma_dev_name(res->candidates[i])));
-		json_object_set_new(root, "clients", jc);
-		json_object_set_new(root, "providers", jp);
-		if (n) {
-			json_object_set_new(root, "tie_set", jt);
-			json_object_set_new(root, "pick", found ?
-				json_string(p2pdma_dev_name(res->pick)) : json_null());
-			json_object_set_new(root, "distance",
-					    json_integer(found ? res->distance : -1));
-			json_object_set_new(root, "seed", json_integer((json_int_t)seed));
-		} else {
-			json_decref(jt);
-		}
-		json_object_set_new(root, "notes", cli_notes_json(cli));
-		ret = cli_print_json(cli, root);
-		if (!ret && n && !found)
-			ret = 1;
+	if (rank_providers(&p))
 		goto out;
-	}
-
-	if (!nr) {
-		fprintf(cli->out,
-			"no function has published p2pmem: no driver registered and published a BAR\n"
-			"(an NVMe CMB does; most GPUs and NICs do not). To ask 'what if', nominate a\n"
-			"memory BAR: p2pdma providers --bar BDF:N [CLIENT...]\n");
-	} else if (!n) {
-		fprintf(cli->out, "functions with published p2pmem (pci_p2pmem_find_many() candidates):\n");
-		for (i = 0; i < nr; i++) {
-			struct p2pdma_dev_info in;
-			char lbl[64], h1[32], h2[32];
-
-			p2pdma_dev_get_info(rank[i].dev, &in, sizeof(in));
-			if (rank[i].nominated)
-				fprintf(cli->out, "  %-28s nominated with --bar\n",
-					cli_dev_label(rank[i].dev, lbl, sizeof(lbl)));
-			else
-				fprintf(cli->out, "  %-28s %s, %s free%s%s\n",
-					cli_dev_label(rank[i].dev, lbl, sizeof(lbl)),
-					human(in.p2pmem.size, h1, sizeof(h1)),
-					human(in.p2pmem.available, h2, sizeof(h2)),
-					in.device_name ? "  " : "",
-					in.device_name ? in.device_name : "");
-		}
-		fprintf(cli->out, "give CLIENTs to rank them: p2pdma providers CLIENT [CLIENT...]\n");
+	if (cli->json) {
+		ret = providers_json(&p);
+		if (!ret && p.n && !p.found)
+			ret = 1;
 	} else {
-		fprintf(cli->out, "clients:");
-		for (i = 0; i < (size_t)n; i++)
-			fprintf(cli->out, " %s", p2pdma_dev_name(clients[i]));
-		fprintf(cli->out, "\nproviders, ranked by pci_p2pdma_distance_many() (smaller is better, -1 unusable):\n");
-		for (i = 0; i < nr; i++) {
-			char lbl[64];
-			bool tie = false;
-			unsigned int t;
-
-			for (t = 0; found && t < res->ncandidates; t++)
-				if (res->candidates[t] == rank[i].dev)
-					tie = true;
-			fprintf(cli->out, "  %-28s distance %3d%s%s\n",
-				cli_dev_label(rank[i].dev, lbl, sizeof(lbl)),
-				rank[i].distance,
-				tie ? "  [tie set]" : "",
-				found && res->pick == rank[i].dev ? "  <= pick" : "");
-			for (k = 0; k < n; k++) {
-				enum p2pdma_map_type mt = types[i * (size_t)n + (size_t)k];
-
-				fprintf(cli->out, "      %s: %s, distance %d%s\n",
-					p2pdma_dev_name(clients[k]),
-					p2pdma_map_type_name(mt),
-					dists[i * (size_t)n + (size_t)k],
-					mt == P2PDMA_MAP_NOT_SUPPORTED ? "  <- rules this provider out" : "");
-			}
-		}
-		if (found) {
-			if (res->ncandidates == 1)
-				fprintf(cli->out,
-					"one provider at the smallest distance %d: the kernel picks it\n",
-					res->distance);
-			else
-				fprintf(cli->out,
-					"tie set: %u providers at distance %d; the kernel picks one of them at random\n",
-					res->ncandidates, res->distance);
-			fprintf(cli->out, "seeded draw (seed %llu%s): %s (index %u of the tie set)\n",
-				seed, seed_set ? "" : ", random; pass --seed to repeat",
-				p2pdma_dev_name(res->pick), res->draw);
-		} else {
-			fprintf(cli->out,
-				"no provider is usable by every client: pci_p2pmem_find_many() returns NULL\n"
-				"('p2pdma check PROVIDER CLIENT' says why, 'p2pdma fix' what would help)\n");
-		}
+		ret = providers_text(&p);
 	}
-	cli_print_notes(cli);
-	ret = n && !found ? 1 : 0;
 out:
-	p2pdma_router_destroy(r);
-	p2pdma_router_destroy(rx);
-	free(types);
-	free(dists);
-	free(clients);
-	free(vs);
-	free(rank);
-	free(res);
+	free(p.types);
+	free(p.dists);
+	free(p.clients);
+	free(p.rank);
+	p2pdma_find_result_destroy(p.res);
 	return ret;
 }

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "cli-verdict.h"
 
 static const char report_help[] =
 "Usage: p2pdma [SOURCE] [POLICY] [WHAT-IF] report [--json] [--require-interesting]\n"
@@ -17,7 +17,12 @@ static const char report_help[] =
 "  - how many pairs go THRU_HOST_BRIDGE (allowed by the allow list or the\n"
 "    AMD Zen CPU rule) and how many are NOT_SUPPORTED;\n"
 "  - every distinct reason a pair is not BUS_ADDR, with the pairs it hits\n"
-"    and the kernel parameter that removes it, when one can.\n"
+"    and the ports whose ACS redirect is to blame;\n"
+"  - ONE kernel command line for the whole machine: every ACS change that\n"
+"    makes a pair of those devices BUS_ADDR, merged with the parameters the\n"
+"    machine already boots with, and verified by booting a copy with it (no\n"
+"    pair that is BUS_ADDR today may be lost), with its isolation cost.\n"
+"  JSON: \"kernel_cmdline\" is that line, ready to paste (null if none).\n"
 "\n"
 "  --require-interesting  exit with status 3 (and print nothing) when fewer\n"
 "                         than two such devices sit in real slots (below a\n"
@@ -25,18 +30,37 @@ static const char report_help[] =
 "                         back to a bundled example.\n"
 "  --json                 machine-readable output\n";
 
+enum reason_kind {
+	R_ACS = 0,			/* ACS redirect below a common device */
+	R_CPU_RULE,			/* no common device; CPU rule admits */
+	R_HOST_BRIDGE,			/* no common device; the allow list decides */
+	R_NO_HOSTDEV,			/* no common device; nothing to look up */
+};
+
 struct reason {
-	char text[640];
-	char fix[512];
+	enum reason_kind kind;
+	const struct p2pdma_dev *common;	/* R_ACS */
+	const struct p2pdma_dev *hd[2];		/* host devices */
+	bool allowed;
+	bool same;
 	unsigned int pairs;
-	char example[64];
-	/* ACS reasons gather every redirecting port below one common device */
-	const struct p2pdma_dev *common;
+	const struct p2pdma_dev *ex[2];		/* an example pair */
 	unsigned int nacs;
-	const struct p2pdma_dev *acs[P2PDMA_MAX_ACS];
+	const struct p2pdma_dev *acs[64];	/* R_ACS: ports to blame */
 };
 
 #define MAX_REASONS 64
+
+struct report {
+	struct cli *cli;
+	const struct p2pdma_dev **devs;
+	unsigned int n;
+	unsigned int *parent;		/* union-find: BUS_ADDR groups */
+	unsigned int counts[5], unknown;
+	struct reason *reasons;
+	unsigned int nreasons;
+	struct p2pdma_advice *advice;
+};
 
 static bool relevant(const struct p2pdma_dev_info *in)
 {
@@ -58,91 +82,413 @@ static unsigned int find_root(unsigned int *parent, unsigned int i)
 	return i;
 }
 
-static void describe(const struct p2pdma_verdict *v, struct reason *r)
+/* The reason a non-BUS_ADDR verdict has, as a comparable record. */
+static void classify(const struct p2pdma_verdict *v, struct reason *r)
 {
-	r->fix[0] = '\0';
-	if (v->common && v->nacs) {
-		snprintf(r->text, sizeof(r->text),
-			 "ACS redirect (RR/CR/EC) on the path below %s forces the traffic up to the host bridge",
-			 p2pdma_dev_name(v->common));
-		r->common = v->common;
-		r->nacs = 0;
-		return;
-	}
-	if (v->cpu_rule) {
-		snprintf(r->text, sizeof(r->text),
-			 "no common upstream bridge: crosses the host bridge, allowed by the AMD Zen CPU rule");
-		return;
-	}
-	if (!v->hostdev[0] || !v->hostdev[1]) {
-		snprintf(r->text, sizeof(r->text),
-			 "no common upstream bridge, and a host bridge has no device the allow list can check (first function on the root bus is neither 00.0 nor a Root Port)");
-		return;
-	}
-	{
-		struct p2pdma_dev_info a, b;
-		char ids[64];
-
-		p2pdma_dev_get_info(v->hostdev[0], &a, sizeof(a));
-		p2pdma_dev_get_info(v->hostdev[1], &b, sizeof(b));
-		if (v->same_host_bridge)
-			snprintf(ids, sizeof(ids), "host bridge %04x:%04x",
-				 a.vendor, a.device);
-		else if (a.vendor == b.vendor && a.device == b.device)
-			snprintf(ids, sizeof(ids), "two host bridges %04x:%04x",
-				 a.vendor, a.device);
-		else
-			snprintf(ids, sizeof(ids), "host bridges %04x:%04x and %04x:%04x",
-				 a.vendor, a.device, b.vendor, b.device);
-		snprintf(r->text, sizeof(r->text),
-			 "no common upstream bridge: crosses %s, %s", ids,
-			 v->hb_allowed ? "admitted by the allow list" :
-			 v->same_host_bridge ? "not on the P2PDMA allow list" :
-			 "not both on the allow list without REQ_SAME_HOST_BRIDGE");
-	}
-	if (!v->hb_allowed)
-		snprintf(r->fix, sizeof(r->fix),
-			 "no kernel parameter fixes this: it needs a kernel whose allow list has the host bridge, or an AMD Zen CPU; or place both devices below one switch");
+	memset(r, 0, sizeof(*r));
+	r->common = p2pdma_verdict_common(v);
+	r->same = p2pdma_verdict_same_host_bridge(v);
+	r->hd[0] = p2pdma_verdict_hostdev(v, 0);
+	r->hd[1] = p2pdma_verdict_hostdev(v, 1);
+	r->allowed = p2pdma_verdict_allow_listed(v);
+	if (r->common && p2pdma_verdict_num_acs(v))
+		r->kind = R_ACS;
+	else if (p2pdma_verdict_cpu_rule(v))
+		r->kind = R_CPU_RULE;
+	else if (!r->hd[0] || !r->hd[1])
+		r->kind = R_NO_HOSTDEV;
+	else
+		r->kind = R_HOST_BRIDGE;
 }
 
-/* Union of the redirecting ports of every pair with this reason. */
+static bool same_hostdev_ids(const struct p2pdma_dev *a, const struct p2pdma_dev *b)
+{
+	struct p2pdma_dev_info x, y;
+
+	if (!a || !b)
+		return a == b;
+	p2pdma_dev_get_info(a, &x, sizeof(x));
+	p2pdma_dev_get_info(b, &y, sizeof(y));
+	return x.vendor == y.vendor && x.device == y.device;
+}
+
+static bool same_reason(const struct reason *a, const struct reason *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	switch (a->kind) {
+	case R_ACS:
+		return a->common == b->common;
+	case R_HOST_BRIDGE:
+		return a->same == b->same && a->allowed == b->allowed &&
+		       same_hostdev_ids(a->hd[0], b->hd[0]) &&
+		       same_hostdev_ids(a->hd[1], b->hd[1]);
+	default:
+		return true;
+	}
+}
+
 static void add_acs(struct reason *r, const struct p2pdma_verdict *v)
 {
-	unsigned int i, j;
+	size_t i;
+	unsigned int j;
 
-	if (!r->common)
-		return;
-	for (i = 0; i < v->nacs; i++) {
-		for (j = 0; j < r->nacs; j++)
-			if (r->acs[j] == v->acs[i])
-				break;
-		if (j == r->nacs && r->nacs < P2PDMA_MAX_ACS)
-			r->acs[r->nacs++] = v->acs[i];
+	for (i = 0; r->kind == R_ACS && i < p2pdma_verdict_num_acs(v); i++) {
+		const struct p2pdma_dev *d = p2pdma_verdict_acs(v, i);
+
+		for (j = 0; j < r->nacs && r->acs[j] != d; j++)
+			;
+		if (j == r->nacs && r->nacs < 64)
+			r->acs[r->nacs++] = d;
 	}
 }
 
-static int cmp_dev(const void *a, const void *b)
+static void tally(struct report *rp, unsigned int i, unsigned int j,
+		  const struct p2pdma_verdict *v)
 {
-	return strcmp(p2pdma_dev_name(*(const struct p2pdma_dev *const *)a),
-		      p2pdma_dev_name(*(const struct p2pdma_dev *const *)b));
+	struct reason r;
+	unsigned int x;
+
+	rp->counts[p2pdma_verdict_map_type(v)]++;
+	rp->unknown += p2pdma_verdict_num_unknown(v) > 0;
+	if (p2pdma_verdict_map_type(v) == P2PDMA_MAP_BUS_ADDR) {
+		rp->parent[find_root(rp->parent, i)] = find_root(rp->parent, j);
+		return;
+	}
+	classify(v, &r);
+	for (x = 0; x < rp->nreasons && !same_reason(&rp->reasons[x], &r); x++)
+		;
+	if (x == rp->nreasons) {
+		if (x == MAX_REASONS)
+			return;
+		rp->reasons[x] = r;
+		rp->reasons[x].ex[0] = rp->devs[i];
+		rp->reasons[x].ex[1] = rp->devs[j];
+		rp->nreasons++;
+	}
+	rp->reasons[x].pairs++;
+	add_acs(&rp->reasons[x], v);
 }
 
-static void acs_fix(struct reason *r)
+/* Unordered pairs: the kernel's walk is symmetric in what it finds. */
+static int evaluate(struct report *rp)
 {
-	size_t off;
+	const struct p2pdma_router *r = cli_router(rp->cli);
+	struct p2pdma_verdict *v;
+	unsigned int i, j;
+
+	if (p2pdma_verdict_create(&v))
+		return cli_error("out of memory");
+	for (i = 0; i < rp->n; i++)
+		for (j = i + 1; j < rp->n; j++) {
+			p2pdma_router_calc(r, rp->devs[i], rp->devs[j], true, v);
+			tally(rp, i, j, v);
+		}
+	p2pdma_verdict_destroy(v);
+	if (p2pdma_advise_machine(rp->cli->k, rp->devs, rp->n, &rp->advice))
+		return cli_error("%s", p2pdma_ctx_error(rp->cli->ctx));
+	return 0;
+}
+
+/* "host bridge 8086:09a2", "two host bridges 8086:09a2"... */
+static void hostdev_ids(const struct reason *r, char *buf, size_t len)
+{
+	struct p2pdma_dev_info a, b;
+
+	p2pdma_dev_get_info(r->hd[0], &a, sizeof(a));
+	p2pdma_dev_get_info(r->hd[1], &b, sizeof(b));
+	if (r->same)
+		snprintf(buf, len, "host bridge %04x:%04x", a.vendor, a.device);
+	else if (a.vendor == b.vendor && a.device == b.device)
+		snprintf(buf, len, "two host bridges %04x:%04x", a.vendor, a.device);
+	else
+		snprintf(buf, len, "host bridges %04x:%04x and %04x:%04x",
+			 a.vendor, a.device, b.vendor, b.device);
+}
+
+static void reason_text(const struct reason *r, char *buf, size_t len)
+{
+	char ids[96];
+
+	switch (r->kind) {
+	case R_ACS:
+		snprintf(buf, len, "ACS redirect (RR/CR/EC) on the path below %s forces the traffic up to the host bridge",
+			 p2pdma_dev_name(r->common));
+		break;
+	case R_CPU_RULE:
+		snprintf(buf, len, "no common upstream bridge: crosses the host bridge, allowed by the AMD Zen CPU rule");
+		break;
+	case R_NO_HOSTDEV:
+		snprintf(buf, len, "no common upstream bridge, and a host bridge has no device the allow list can check (first function on the root bus is neither 00.0 nor a Root Port)");
+		break;
+	case R_HOST_BRIDGE:
+		hostdev_ids(r, ids, sizeof(ids));
+		snprintf(buf, len, "no common upstream bridge: crosses %s, %s", ids,
+			 r->allowed ? "admitted by the allow list" :
+			 r->same ? "not on the P2PDMA allow list" :
+			 "not both on the allow list without REQ_SAME_HOST_BRIDGE");
+		break;
+	}
+}
+
+static const char *kind_name(enum reason_kind k)
+{
+	static const char *const names[] = {
+		"acs_redirect", "cpu_rule", "host_bridge", "no_host_device",
+	};
+
+	return names[k];
+}
+
+static json_t *reason_json(const struct reason *r)
+{
+	json_t *o, *acs = json_array(), *hd = json_array();
+	char text[640];
 	unsigned int i;
 
-	if (!r->common || !r->nacs)
+	reason_text(r, text, sizeof(text));
+	for (i = 0; i < r->nacs; i++)
+		json_array_append_new(acs, json_string(p2pdma_dev_name(r->acs[i])));
+	for (i = 0; i < 2; i++)
+		json_array_append_new(hd, r->hd[i] ? json_string(p2pdma_dev_name(r->hd[i])) : json_null());
+	o = json_pack("{s:s, s:s, s:i, s:{s:s, s:s}, s:o, s:o, s:o}",
+		      "reason", text, "kind", kind_name(r->kind), "pairs", r->pairs,
+		      "example_pair", "provider", p2pdma_dev_name(r->ex[0]),
+		      "client", p2pdma_dev_name(r->ex[1]),
+		      "common_upstream", r->common ? json_string(p2pdma_dev_name(r->common)) : json_null(),
+		      "acs_redirect", acs, "host_devices", hd);
+	if (o && r->kind == R_HOST_BRIDGE && r->hd[0])
+		json_object_set_new(o, "host_bridge_status",
+				    json_string(p2pdma_host_bridge_status(r->hd[0])));
+	return o;
+}
+
+static json_t *machine_fix_json(const struct report *rp)
+{
+	const struct p2pdma_advice *a = rp->advice;
+	const char *kc = p2pdma_advice_kernel_cmdline(a);
+	size_t i, best = 0;
+	json_t *warn = json_array(), *merges = json_array();
+
+	for (i = 0; i < p2pdma_advice_num_variants(a); i++)
+		if (p2pdma_advice_variant(a, i, NULL) == kc)
+			best = i;
+	for (i = 0; i < p2pdma_advice_num_warnings(a); i++)
+		json_array_append_new(warn, json_string(p2pdma_advice_warning(a, i)));
+	for (i = 0; i < p2pdma_advice_num_group_merges(a); i++) {
+		size_t ng, nf;
+		const struct p2pdma_dev *f = p2pdma_advice_group_merge(a, i, &ng, &nf);
+
+		json_array_append_new(merges, json_pack("{s:s, s:I, s:I}", "first", p2pdma_dev_name(f),
+			"groups", (json_int_t)ng, "functions", (json_int_t)nf));
+	}
+	return json_pack("{s:o, s:b, s:I, s:I, s:I, s:o, s:o}",
+			 "kernel_cmdline", kc ? json_string(kc) : json_null(),
+			 "verified", p2pdma_advice_status(a) == P2PDMA_ADVICE_FIX,
+			 "pairs_blocked_by_acs", (json_int_t)p2pdma_advice_num_pairs(a),
+			 "pairs_gained", (json_int_t)(kc ? p2pdma_advice_variant_gained(a, best) : 0),
+			 "bus_addr_pairs_lost", (json_int_t)(kc ? p2pdma_advice_variant_lost(a, best) : 0),
+			 "warnings", warn, "iommu_group_merges", merges);
+}
+
+static json_t *groups_json(struct report *rp)
+{
+	json_t *groups = json_array();
+	unsigned int i, j;
+
+	for (i = 0; i < rp->n; i++) {
+		json_t *g;
+
+		if (find_root(rp->parent, i) != i)
+			continue;
+		g = json_array();
+		for (j = 0; j < rp->n; j++)
+			if (find_root(rp->parent, j) == i)
+				json_array_append_new(g, json_string(p2pdma_dev_name(rp->devs[j])));
+		if (json_array_size(g) > 1)
+			json_array_append_new(groups, g);
+		else
+			json_decref(g);
+	}
+	return groups;
+}
+
+static int report_json(struct report *rp)
+{
+	struct cli *cli = rp->cli;
+	json_t *rs = json_array(), *fix = machine_fix_json(rp);
+	unsigned int i;
+
+	for (i = 0; i < rp->nreasons; i++)
+		json_array_append_new(rs, reason_json(&rp->reasons[i]));
+	return cli_print_json(cli, json_pack("{s:s, s:s, s:i, s:o, s:{s:i, s:i, s:i}, s:i, s:o, s:o?, s:o?, s:o}",
+		"source", p2pdma_topo_name(cli->topo),
+		"kernel", p2pdma_policy_kernel(cli->pol),
+		"relevant_devices", rp->n,
+		"bus_addr_groups", groups_json(rp),
+		"pairs", "BUS_ADDR", rp->counts[P2PDMA_MAP_BUS_ADDR],
+		"THRU_HOST_BRIDGE", rp->counts[P2PDMA_MAP_THRU_HOST_BRIDGE],
+		"NOT_SUPPORTED", rp->counts[P2PDMA_MAP_NOT_SUPPORTED],
+		"pairs_depending_on_unknown_acs", rp->unknown,
+		"reasons", rs,
+		"kernel_cmdline", json_object_get(fix, "kernel_cmdline") ?
+			json_incref(json_object_get(fix, "kernel_cmdline")) : NULL,
+		"machine_fix", fix,
+		"notes", cli_notes_json(cli)));
+}
+
+static void groups_text(struct report *rp)
+{
+	FILE *out = rp->cli->out;
+	unsigned int i, j, k = 0;
+
+	fprintf(out, "P2P groups (every pair BUS_ADDR: turns around in a switch):\n");
+	for (i = 0; i < rp->n; i++) {
+		unsigned int members = 0;
+
+		if (find_root(rp->parent, i) != i)
+			continue;
+		for (j = 0; j < rp->n; j++)
+			members += find_root(rp->parent, j) == i;
+		if (members < 2)
+			continue;
+		fprintf(out, "  group %u:\n", ++k);
+		for (j = 0; j < rp->n; j++) {
+			struct p2pdma_dev_info in;
+
+			if (find_root(rp->parent, j) != i)
+				continue;
+			p2pdma_dev_get_info(rp->devs[j], &in, sizeof(in));
+			fprintf(out, "    %s  %04x:%04x %s%s%s\n", in.bdf, in.vendor, in.device,
+				in.vendor_name ? in.vendor_name : "", in.vendor_name ? " " : "",
+				in.device_name ? in.device_name : "");
+		}
+	}
+	if (!k)
+		fprintf(out, "  none\n");
+}
+
+static void reasons_text(struct report *rp)
+{
+	FILE *out = rp->cli->out;
+	unsigned int i, j;
+	char text[640];
+
+	if (rp->nreasons)
+		fprintf(out, "\nWhy the other pairs are not BUS_ADDR:\n");
+	for (i = 0; i < rp->nreasons; i++) {
+		const struct reason *r = &rp->reasons[i];
+
+		reason_text(r, text, sizeof(text));
+		fprintf(out, "  - %s\n    %u pair%s, e.g. %s %s\n", text, r->pairs,
+			r->pairs == 1 ? "" : "s", p2pdma_dev_name(r->ex[0]),
+			p2pdma_dev_name(r->ex[1]));
+		if (r->kind == R_ACS) {
+			fprintf(out, "    redirecting:");
+			for (j = 0; j < r->nacs; j++)
+				fprintf(out, " %s", p2pdma_dev_name(r->acs[j]));
+			fputc('\n', out);
+		} else if (r->kind == R_HOST_BRIDGE) {
+			cli_wrap(rp->cli, "    why: ", "         ", p2pdma_host_bridge_status(r->hd[0]));
+			if (!r->allowed)
+				fprintf(out, "    fix: none on the kernel command line (a kernel whose allow list has it, an AMD Zen CPU, or both devices below one switch)\n");
+		}
+	}
+}
+
+static void machine_fix_text(struct report *rp)
+{
+	const struct p2pdma_advice *a = rp->advice;
+	const char *kc = p2pdma_advice_kernel_cmdline(a);
+	size_t i, best = 0, n;
+
+	if (p2pdma_advice_status(a) == P2PDMA_ADVICE_NOTHING_TO_DO)
 		return;
-	qsort(r->acs, r->nacs, sizeof(r->acs[0]), cmp_dev);
-	off = (size_t)snprintf(r->fix, sizeof(r->fix), "pci=disable_acs_redir=");
-	for (i = 0; i < r->nacs && off < sizeof(r->fix); i++)
-		off += (size_t)snprintf(r->fix + off, sizeof(r->fix) - off, "%s%s",
-					i ? ";" : "", p2pdma_dev_name(r->acs[i]));
-	if (off < sizeof(r->fix))
-		snprintf(r->fix + off, sizeof(r->fix) - off,
-			 "  (costs isolation: P2P below %s then bypasses the IOMMU, and each changed port shares an IOMMU group with what is below it)",
-			 p2pdma_dev_name(r->common));
+	for (i = 0; i < p2pdma_advice_num_variants(a); i++)
+		if (p2pdma_advice_variant(a, i, NULL) == kc)
+			best = i;
+	fprintf(rp->cli->out, "\nOne kernel command line for the whole machine (%zu pair%s blocked by ACS redirect):\n",
+		p2pdma_advice_num_pairs(a), p2pdma_advice_num_pairs(a) == 1 ? "" : "s");
+	if (!kc) {
+		fprintf(rp->cli->out, "  none verifies on kernel %s ('p2pdma fix' shows each pair's variants and boot log)\n",
+			p2pdma_policy_kernel(rp->cli->pol));
+		return;
+	}
+	cli_wrap(rp->cli, "  ", "    ", kc);
+	fprintf(rp->cli->out, "  [verified: %zu of those pairs become BUS_ADDR, no BUS_ADDR pair lost; quote it: ';' separates devices]\n",
+		p2pdma_advice_variant_gained(a, best));
+	for (i = 0; i < p2pdma_advice_num_warnings(a); i++)
+		cli_wrap(rp->cli, "  warning: ", "    ", p2pdma_advice_warning(a, i));
+	n = p2pdma_advice_num_group_merges(a);
+	fprintf(rp->cli->out, "  cost: P2P below those ports then bypasses the IOMMU; %zu IOMMU group merge%s",
+		n, n == 1 ? "" : "s");
+	for (i = 0; i < n; i++) {
+		size_t ng, nf;
+		const struct p2pdma_dev *f = p2pdma_advice_group_merge(a, i, &ng, &nf);
+
+		fprintf(rp->cli->out, "%s%zu groups into one (%s, %zu functions)", i ? "; " : ": ",
+			ng, p2pdma_dev_name(f), nf);
+	}
+	fputc('\n', rp->cli->out);
+}
+
+static int report_text(struct report *rp)
+{
+	struct cli *cli = rp->cli;
+	FILE *out = cli->out;
+	size_t nhb = p2pdma_topo_num_host_bridges(cli->topo);
+	size_t nf = p2pdma_topo_num_devs(cli->topo);
+
+	fprintf(out, "P2P DMA report for %s (kernel profile %s, %s)\n",
+		p2pdma_topo_name(cli->topo), p2pdma_policy_kernel(cli->pol),
+		p2pdma_policy_cpu_rule(cli->pol) ? "AMD Zen CPU rule on" : "AMD Zen CPU rule off");
+	fprintf(out, "%zu function%s, %zu host bridge%s, %u P2P-relevant device%s (GPU, NIC, storage, accelerator, p2pmem)\n\n",
+		nf, nf == 1 ? "" : "s", nhb, nhb == 1 ? "" : "s", rp->n, rp->n == 1 ? "" : "s");
+	if (rp->n < 2) {
+		fprintf(out, "Fewer than two P2P-relevant devices: nothing to pair.\n");
+		cli_print_notes(cli);
+		return 0;
+	}
+	groups_text(rp);
+	fprintf(out, "\nPairs (unordered) among them: %u BUS_ADDR, %u THRU_HOST_BRIDGE, %u NOT_SUPPORTED\n",
+		rp->counts[P2PDMA_MAP_BUS_ADDR], rp->counts[P2PDMA_MAP_THRU_HOST_BRIDGE],
+		rp->counts[P2PDMA_MAP_NOT_SUPPORTED]);
+	if (rp->unknown)
+		fprintf(out, "%u of them pass ports whose ACS registers could not be read (not root, or a short dump):\n"
+			"  those verdicts assume ACS off and may really be THRU_HOST_BRIDGE or NOT_SUPPORTED.\n",
+			rp->unknown);
+	reasons_text(rp);
+	machine_fix_text(rp);
+	fprintf(out, "\nDetails: p2pdma check PROVIDER CLIENT, p2pdma fix PROVIDER CLIENT, p2pdma matrix\n");
+	cli_print_notes(cli);
+	return 0;
+}
+
+/* The relevant devices; 3 for --require-interesting when fewer than two. */
+static int pick_devices(struct report *rp, bool require)
+{
+	size_t ndev = p2pdma_topo_num_devs(rp->cli->topo), k;
+	unsigned int slotted = 0;
+
+	rp->devs = calloc(ndev + 1, sizeof(*rp->devs));
+	rp->parent = calloc(ndev + 1, sizeof(*rp->parent));
+	rp->reasons = calloc(MAX_REASONS, sizeof(*rp->reasons));
+	if (!rp->devs || !rp->parent || !rp->reasons)
+		return cli_error("out of memory");
+	for (k = 0; k < ndev; k++) {
+		const struct p2pdma_dev *d = p2pdma_topo_dev(rp->cli->topo, k);
+		struct p2pdma_dev_info in;
+
+		p2pdma_dev_get_info(d, &in, sizeof(in));
+		if (!relevant(&in))
+			continue;
+		/* "Interesting": in a real slot (below a bridge) or with p2pmem;
+		 * virtual functions on a VM's root bus are not what anyone asks about. */
+		slotted += in.upstream || in.p2pmem.present;
+		rp->parent[rp->n] = rp->n;
+		rp->devs[rp->n++] = d;
+	}
+	return require && slotted < 2 ? 3 : 0;
 }
 
 int cmd_report(struct cli *cli, int argc, char **argv)
@@ -153,200 +499,29 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct p2pdma_router *router = NULL;
-	struct p2pdma_dev_info *info = NULL;
-	const struct p2pdma_dev **devs = NULL;
-	unsigned int *parent = NULL, nrel = 0, i, j, nreasons = 0;
-	unsigned int counts[5] = { 0 }, unknown = 0;
-	struct reason *reasons = NULL;
-	struct p2pdma_verdict *v = NULL;
+	struct report rp = { .cli = cli };
 	bool require = false;
-	size_t n, k;
-	int opt, ret = 2;
+	int opt, ret;
 
+	optind = 0;
 	while ((opt = getopt_long(argc, argv, "jrh", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'h':
-			fputs(report_help, cli->out);
-			return 0;
-		case 'j':
-			cli->json = true;
-			break;
-		case 'r':
-			require = true;
-			break;
-		default:
-			return cli_error("report: try 'p2pdma report --help'");
+		case 'h': fputs(report_help, cli->out); return 0;
+		case 'j': cli->json = true; break;
+		case 'r': require = true; break;
+		default: return cli_error("report: try 'p2pdma report --help'");
 		}
 	}
 	if (optind < argc)
 		return cli_error("report: unexpected argument '%s'", argv[optind]);
-
-	n = p2pdma_topo_num_devs(cli->topo);
-	info = calloc(n ? n : 1, sizeof(*info));
-	devs = calloc(n ? n : 1, sizeof(*devs));
-	parent = calloc(n ? n : 1, sizeof(*parent));
-	reasons = calloc(MAX_REASONS, sizeof(*reasons));
-	v = malloc(sizeof(*v));
-	if (!info || !devs || !parent || !reasons || !v) {
-		cli_error("out of memory");
-		goto out;
-	}
-	for (k = 0; k < n; k++) {
-		struct p2pdma_dev_info in;
-
-		p2pdma_dev_get_info(p2pdma_topo_dev(cli->topo, k), &in, sizeof(in));
-		if (!relevant(&in))
-			continue;
-		info[nrel] = in;
-		devs[nrel] = p2pdma_topo_dev(cli->topo, k);
-		parent[nrel] = nrel;
-		nrel++;
-	}
-	/*
-	 * "Interesting" for --require-interesting: two relevant devices in
-	 * real slots (below a bridge) or with p2pmem; virtual functions on a
-	 * VM's root bus are not what anyone asks about.
-	 */
-	for (i = 0, j = 0; i < nrel; i++)
-		j += info[i].upstream || info[i].p2pmem.present;
-	if (require && j < 2) {
-		ret = 3;
-		goto out;
-	}
-	if (p2pdma_router_create(cli->ctx, cli->topo, cli->pol, &router)) {
-		cli_error("%s", p2pdma_ctx_error(cli->ctx));
-		goto out;
-	}
-
-	/* Unordered pairs: the kernel's walk is symmetric in what it finds. */
-	for (i = 0; i < nrel; i++) {
-		for (j = i + 1; j < nrel; j++) {
-			struct reason r;
-			unsigned int x;
-
-			p2pdma_calc(router, devs[i], devs[j], true, v);
-			counts[v->map_type]++;
-			unknown += v->acs_unknown;
-			if (v->map_type == P2PDMA_MAP_BUS_ADDR) {
-				parent[find_root(parent, i)] = find_root(parent, j);
-				continue;
-			}
-			memset(&r, 0, sizeof(r));
-			describe(v, &r);
-			for (x = 0; x < nreasons; x++)
-				if (!strcmp(reasons[x].text, r.text))
-					break;
-			if (x == nreasons) {
-				if (nreasons == MAX_REASONS)
-					continue;
-				reasons[x] = r;
-				snprintf(reasons[x].example, sizeof(reasons[x].example),
-					 "%s %s", info[i].bdf, info[j].bdf);
-				nreasons++;
-			}
-			reasons[x].pairs++;
-			add_acs(&reasons[x], v);
-		}
-	}
-	for (i = 0; i < nreasons; i++)
-		acs_fix(&reasons[i]);
-
-	if (cli->json) {
-		json_t *groups = json_array(), *rs = json_array(), *root;
-
-		for (i = 0; i < nrel; i++) {
-			json_t *g;
-
-			if (find_root(parent, i) != i)
-				continue;
-			g = json_array();
-			for (j = 0; j < nrel; j++)
-				if (find_root(parent, j) == i)
-					json_array_append_new(g, json_string(info[j].bdf));
-			if (json_array_size(g) > 1)
-				json_array_append_new(groups, g);
-			else
-				json_decref(g);
-		}
-		for (i = 0; i < nreasons; i++)
-			json_array_append_new(rs, json_pack("{s:s, s:i, s:s, s:s?}",
-				"reason", reasons[i].text, "pairs", reasons[i].pairs,
-				"example_pair", reasons[i].example,
-				"fix", reasons[i].fix[0] ? reasons[i].fix : NULL));
-		root = json_pack("{s:s, s:s, s:i, s:o, s:{s:i, s:i, s:i}, s:i, s:o, s:o}",
-			"source", p2pdma_topo_name(cli->topo),
-			"kernel", p2pdma_policy_kernel(cli->pol),
-			"relevant_devices", nrel,
-			"bus_addr_groups", groups,
-			"pairs", "BUS_ADDR", counts[P2PDMA_MAP_BUS_ADDR],
-			"THRU_HOST_BRIDGE", counts[P2PDMA_MAP_THRU_HOST_BRIDGE],
-			"NOT_SUPPORTED", counts[P2PDMA_MAP_NOT_SUPPORTED],
-			"pairs_depending_on_unknown_acs", unknown,
-			"reasons", rs, "notes", cli_notes_json(cli));
-		ret = cli_print_json(cli, root);
-		goto out;
-	}
-
-	fprintf(cli->out, "P2P DMA report for %s (kernel profile %s, %s)\n",
-		p2pdma_topo_name(cli->topo), p2pdma_policy_kernel(cli->pol),
-		p2pdma_policy_cpu_rule(cli->pol) ? "AMD Zen CPU rule on" :
-		"AMD Zen CPU rule off");
-	fprintf(cli->out, "%zu functions, %zu host bridges, %u P2P-relevant devices (GPU, NIC, storage, accelerator, p2pmem)\n\n",
-		n, p2pdma_topo_num_host_bridges(cli->topo), nrel);
-	if (nrel < 2) {
-		fprintf(cli->out, "Fewer than two P2P-relevant devices: nothing to pair.\n");
-		cli_print_notes(cli);
-		ret = 0;
-		goto out;
-	}
-	fprintf(cli->out, "P2P groups (every pair BUS_ADDR: turns around in a switch):\n");
-	k = 0;
-	for (i = 0; i < nrel; i++) {
-		unsigned int members = 0;
-
-		if (find_root(parent, i) != i)
-			continue;
-		for (j = 0; j < nrel; j++)
-			members += find_root(parent, j) == i;
-		if (members < 2)
-			continue;
-		fprintf(cli->out, "  group %zu:\n", ++k);
-		for (j = 0; j < nrel; j++)
-			if (find_root(parent, j) == i)
-				fprintf(cli->out, "    %s  %04x:%04x %s%s%s\n", info[j].bdf,
-					info[j].vendor, info[j].device,
-					info[j].vendor_name ? info[j].vendor_name : "",
-					info[j].vendor_name ? " " : "",
-					info[j].device_name ? info[j].device_name : "");
-	}
-	if (!k)
-		fprintf(cli->out, "  none\n");
-	fprintf(cli->out, "\nPairs (unordered) among them: %u BUS_ADDR, %u THRU_HOST_BRIDGE, %u NOT_SUPPORTED\n",
-		counts[P2PDMA_MAP_BUS_ADDR], counts[P2PDMA_MAP_THRU_HOST_BRIDGE],
-		counts[P2PDMA_MAP_NOT_SUPPORTED]);
-	if (unknown)
-		fprintf(cli->out, "%u of them pass ports whose ACS registers could not be read (not root, or a short dump):\n"
-			"  those verdicts assume ACS off and may really be THRU_HOST_BRIDGE or NOT_SUPPORTED.\n",
-			unknown);
-	if (nreasons)
-		fprintf(cli->out, "\nWhy the other pairs are not BUS_ADDR:\n");
-	for (i = 0; i < nreasons; i++) {
-		fprintf(cli->out, "  - %s\n    %u pair%s, e.g. %s\n", reasons[i].text,
-			reasons[i].pairs, reasons[i].pairs == 1 ? "" : "s",
-			reasons[i].example);
-		if (reasons[i].fix[0])
-			fprintf(cli->out, "    fix: %s\n", reasons[i].fix);
-	}
-	fprintf(cli->out, "\nDetails: p2pdma check PROVIDER CLIENT, p2pdma fix PROVIDER CLIENT, p2pdma matrix\n");
-	cli_print_notes(cli);
-	ret = 0;
-out:
-	p2pdma_router_destroy(router);
-	free(v);
-	free(reasons);
-	free(parent);
-	free(devs);
-	free(info);
+	ret = pick_devices(&rp, require);
+	if (!ret)
+		ret = evaluate(&rp);
+	if (!ret)
+		ret = cli->json ? report_json(&rp) : report_text(&rp);
+	p2pdma_advice_destroy(rp.advice);
+	free(rp.reasons);
+	free(rp.parent);
+	free(rp.devs);
 	return ret;
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* check-pair.c - the smallest program using libp2pdma: one pair's verdict */
+/* check-pair.c - the smallest program using libp2pdma: one pair's verdict, explained */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -14,18 +14,18 @@ int main(int argc, char **argv)
 	struct p2pdma_ctx *ctx = NULL;
 	struct p2pdma_topo *topo = NULL;
 	struct p2pdma_policy *pol = NULL;
-	struct p2pdma_router *r = NULL;
-	struct p2pdma_verdict *v = malloc(sizeof(*v));
+	struct p2pdma_kernel *k = NULL;
+	struct p2pdma_verdict *v = NULL;
 	const struct p2pdma_dev *p, *c;
-	unsigned int i;
+	const char *fix;
+	size_t i;
 	int ret = 2;
 
-	if (argc != 4 || !v) {
+	if (argc != 4) {
 		fprintf(stderr, "usage: %s EXAMPLE|DUMP PROVIDER CLIENT\n", argv[0]);
-		free(v);
 		return 2;
 	}
-	if (p2pdma_ctx_create(&ctx))
+	if (p2pdma_ctx_create(&ctx) || p2pdma_verdict_create(&v))
 		goto out;
 	if (p2pdma_topo_load_example(ctx, argv[1], &topo) &&
 	    p2pdma_topo_load_dump(ctx, argv[1], &topo)) {
@@ -38,24 +38,27 @@ int main(int argc, char **argv)
 		fprintf(stderr, "no such function: %s\n", p ? argv[3] : argv[2]);
 		goto out;
 	}
-	if (p2pdma_policy_create(ctx, &pol) ||
-	    p2pdma_router_create(ctx, topo, pol, &r)) {
+	/* The kernel the machine runs (or the newest, if it does not say). */
+	if (p2pdma_policy_from_machine(ctx, topo, &pol) ||
+	    p2pdma_kernel_boot(ctx, topo, pol, &k)) {
 		fprintf(stderr, "%s\n", p2pdma_ctx_error(ctx));
 		goto out;
 	}
-	p2pdma_calc(r, p, c, true, v);
+	p2pdma_router_calc(p2pdma_kernel_router(k), p, c, true, v);
 	printf("%s -> %s: %s, distance %d\n", argv[3], argv[2],
-	       p2pdma_map_type_name(v->map_type), v->distance);
-	for (i = 0; i < v->ndmesg; i++)
-		printf("  dmesg: %s\n", v->dmesg[i]);
-	if (v->fix[0])
-		printf("  fix: %s\n", v->fix);
-	ret = v->map_type == P2PDMA_MAP_NOT_SUPPORTED;
+	       p2pdma_map_type_name(p2pdma_verdict_map_type(v)),
+	       p2pdma_verdict_distance(v));
+	for (i = 0; i < p2pdma_verdict_num_dmesg(v); i++)
+		printf("  dmesg: %s\n", p2pdma_verdict_dmesg(v, i));
+	fix = p2pdma_verdict_fix(v);
+	if (fix)
+		printf("  fix: %s\n", fix);
+	ret = p2pdma_verdict_map_type(v) == P2PDMA_MAP_NOT_SUPPORTED;
 out:
-	p2pdma_router_destroy(r);
+	p2pdma_verdict_destroy(v);
+	p2pdma_kernel_shutdown(k);
 	p2pdma_policy_destroy(pol);
 	p2pdma_topo_destroy(topo);
 	p2pdma_ctx_destroy(ctx);
-	free(v);
 	return ret;
 }

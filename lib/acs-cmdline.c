@@ -417,3 +417,68 @@ bool p2pdma_config_acs(enum p2pdma_acs_cmdline_era era,
 	acs_log(log, dev, "Configured ACS to 0x%04x", *ctrl);
 	return true;
 }
+
+/*
+ * Rebuild a command line without its ACS options. Arguments are kept as
+ * written; a pci= argument loses only its disable_acs_redir= and
+ * config_acs= options (and goes when nothing else is left).
+ */
+char *p2pdma_cmdline_without_acs(const char *cmdline)
+{
+	size_t n = cmdline ? strlen(cmdline) : 0, o = 0;
+	char *out = malloc(n + 1);
+	const char *p = cmdline;
+
+	if (!out)
+		return NULL;
+	out[0] = '\0';
+	while (p && *p) {
+		const char *start, *end;
+		bool in_quote = false;
+
+		while (isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		start = p;
+		for (end = p; *end && (in_quote || !isspace((unsigned char)*end)); end++)
+			if (*end == '"')
+				in_quote = !in_quote;
+		p = end;
+		if (end - start > 4 && !strncmp(start, "pci=", 4) && !memchr(start, '"', (size_t)(end - start))) {
+			/* Keep the other options of this pci= argument. */
+			const char *opt = start + 4;
+			size_t mark = o;
+			bool any = false;
+
+			if (o)
+				out[o++] = ' ';
+			memcpy(out + o, "pci=", 4);
+			o += 4;
+			while (opt < end) {
+				const char *k = memchr(opt, ',', (size_t)(end - opt));
+				size_t len = (size_t)((k ? k : end) - opt);
+
+				if (len && strncmp(opt, "disable_acs_redir=", 18) &&
+				    strncmp(opt, "config_acs=", 11)) {
+					if (any)
+						out[o++] = ',';
+					memcpy(out + o, opt, len);
+					o += len;
+					any = true;
+				}
+				opt = k ? k + 1 : end;
+			}
+			if (!any)
+				o = mark;
+			out[o] = '\0';
+			continue;
+		}
+		if (o)
+			out[o++] = ' ';
+		memcpy(out + o, start, (size_t)(end - start));
+		o += (size_t)(end - start);
+		out[o] = '\0';
+	}
+	return out;
+}

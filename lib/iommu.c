@@ -32,6 +32,16 @@ static enum acs_test flags_enabled(const struct p2pdma_dev *d, uint16_t flags)
 	return (d->acs_ctrl & flags) == flags ? ACS_YES : ACS_NO;
 }
 
+/*
+ * pdev->multifunction: the header type bit, and pci_scan_slot() sets it on
+ * every function after the first of a slot it scanned (VFs are not
+ * scanned that way).
+ */
+static bool multifunction(const struct p2pdma_dev *d)
+{
+	return d->multifunction || (!d->is_vf && (d->devfn & 7));
+}
+
 /* pci_acs_enabled() without device-specific quirks. */
 static enum acs_test acs_enabled(const struct p2pdma_dev *d, uint16_t flags)
 {
@@ -49,7 +59,7 @@ static enum acs_test acs_enabled(const struct p2pdma_dev *d, uint16_t flags)
 	case P2PDMA_PCIE_LEGACY_ENDPOINT:
 	case P2PDMA_PCIE_RC_ENDPOINT:
 		/* Only multi-function devices need ACS between functions. */
-		if (!d->multifunction)
+		if (!multifunction(d))
 			return ACS_YES;
 		return flags_enabled(d, flags);
 	}
@@ -158,7 +168,7 @@ P2PDMA_EXPORT int p2pdma_iommu_groups_compute(struct p2pdma_ctx *ctx,
 		}
 		/* get_pci_function_alias_group(): non-isolated functions of
 		 * one slot share a group. */
-		if (pdev->multifunction) {
+		if (multifunction(pdev)) {
 			enum acs_test t = acs_enabled(pdev, REQ_ACS);
 
 			if (t == ACS_UNREADABLE)

@@ -144,28 +144,30 @@ static void note_unknown_acs(struct p2pdma_kernel *k, const struct p2pdma_topo *
 static void note_cmdline_shown(struct p2pdma_kernel *k, const struct p2pdma_topo *t,
 			       const char *cmdline)
 {
-	char devs[256] = "", param[64] = "";
+	const char *redir = NULL, *config = NULL;
+	char devs[256] = "", param[1024] = "", *buf;
 	unsigned int hits = 0;
-	size_t off = 0;
+	size_t off = 0, n = strlen(cmdline) + 1;
 	uint32_t i;
 
 	for (i = 0; i < t->ndevs; i++) {
-		struct p2pdma_cmdline_match m;
-
-		if (!p2pdma_policy_cmdline_match(k->pol, cmdline, t->devs[i], &m))
+		if (!p2pdma_policy_cmdline_match(k->pol, cmdline, t->devs[i], NULL))
 			continue;
-		if (!hits++)
-			snprintf(param, sizeof(param), "%s",
-				 m.param == P2PDMA_PARAM_CONFIG_ACS ?
-				 "pci=config_acs=" : "pci=disable_acs_redir=");
-		if (hits <= 4 && off < sizeof(devs))
+		if (++hits <= 4 && off < sizeof(devs))
 			off += (size_t)snprintf(devs + off, sizeof(devs) - off, "%s%s",
 						off ? ", " : "", t->devs[i]->name);
 	}
 	if (!hits)
 		return;
+	buf = malloc(n);
+	if (buf && !p2pdma_cmdline_pci_params(cmdline, buf, n, &redir, &config))
+		snprintf(param, sizeof(param), "%s%s%s%s%s",
+			 redir ? "pci=disable_acs_redir=" : "", redir ? redir : "",
+			 redir && config ? " " : "",
+			 config ? "pci=config_acs=" : "", config ? config : "");
+	free(buf);
 	p2pdma_klog(k, P2PDMA_KLOG_NOTE, P2PDMA_NOTE_CMDLINE_SHOWN,
-		    "the ACS registers of %u function%s (%s%s) show the machine's own %s (not applied again)",
+		    "the ACS registers of %u function%s (%s%s) show the machine's own command line: %s (not applied again)",
 		    hits, hits == 1 ? "" : "s", devs, hits > 4 ? ", ..." : "", param);
 }
 

@@ -625,6 +625,13 @@ P2PDMA_EXPORT bool p2pdma_policy_cpu_rule(const struct p2pdma_policy *pol)
 	       pol->family >= 0x17;
 }
 
+bool p2pdma_policy_cpu_rule_possible(const struct p2pdma_policy *pol)
+{
+	/* The rule exists, and the CPU is AMD or not known. */
+	return profiles[pol->prof].cpu_rule &&
+	       (pol->vendor == CPU_AMD || pol->vendor == CPU_UNKNOWN);
+}
+
 /* --- allow list (doc/kernel-model.md §2.4) --- */
 
 static bool row_in(const struct p2pdma_allow_row *r, unsigned int kv)

@@ -10,5 +10,6 @@
 #include <p2pdma/kernel.h>
 #include <p2pdma/iommu.h>
 #include <p2pdma/query.h>
+#include <p2pdma/advice.h>
 
 #endif

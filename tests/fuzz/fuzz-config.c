@@ -10,7 +10,7 @@
 	FUZZ_CHECK(a->f == b->f, "%s: %#llx after decode, %#llx after encode+decode", \
 		   #f, (unsigned long long)a->f, (unsigned long long)b->f)
 
-/* Every field config space carries (p2pdma_topo_compare()'s CMP_CONFIG set). */
+/* Every field config space carries (p2pdma_topo_equal()'s CMP_CONFIG set). */
 static void same_config(const struct p2pdma_dev *a, const struct p2pdma_dev *b)
 {
 	int i;

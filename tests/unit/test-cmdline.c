@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "fixtures.h"
 #include "policy-private.h"
 
 /*
@@ -91,6 +92,8 @@ static int setup(void **state)
 	d = add(m.topo, 4, 0, 0, 0x15b3, 0x1017, P2PDMA_PCIE_ENDPOINT);
 	d->acs_state = P2PDMA_ACS_UNKNOWN;
 	assert_int_equal(p2pdma_topo_finalize(m.topo, "test-cmdline"), 0);
+	/* Booted without an IOMMU: the registers are what firmware left. */
+	m.topo->machine.iommu = 0;
 	*state = &m;
 	return 0;
 }
@@ -305,24 +308,55 @@ static void test_config_acs(void **state)
 	}
 }
 
-/* --- p2pdma_policy_apply(): the order IOMMU defaults -> disable_acs_redir -> config_acs --- */
+/* --- the kernel's boot: IOMMU defaults -> disable_acs_redir -> config_acs --- */
 
-static void reset(struct m *m)
-{
-	uint32_t i;
-
-	for (i = 0; i < m->topo->ndevs; i++)
-		m->topo->devs[i]->acs_ctrl = m->topo->devs[i]->acs_ctrl_boot;
-}
-
-static bool log_has(struct p2pdma_policy *pol, const char *text)
+static bool log_has(const struct p2pdma_kernel *k, const char *text)
 {
 	size_t i;
 
-	for (i = 0; i < p2pdma_policy_log_count(pol); i++)
-		if (strstr(p2pdma_policy_log_line(pol, i), text))
+	for (i = 0; i < p2pdma_kernel_log_count(k); i++)
+		if (strstr(p2pdma_kernel_log_entry(k, i, NULL, NULL), text))
 			return true;
 	return false;
+}
+
+static bool log_has_code(const struct p2pdma_kernel *k, enum p2pdma_note code)
+{
+	enum p2pdma_note c;
+	size_t i;
+
+	for (i = 0; i < p2pdma_kernel_log_count(k); i++) {
+		p2pdma_kernel_log_entry(k, i, NULL, &c);
+		if (c == code)
+			return true;
+	}
+	return false;
+}
+
+/* The ACS Control of @bdf in the kernel's hardware after boot. */
+static uint16_t kctrl(const struct p2pdma_kernel *k, const char *bdf)
+{
+	struct p2pdma_dev_info in;
+	const struct p2pdma_dev *d = p2pdma_topo_find(p2pdma_kernel_topo(k), bdf);
+
+	assert_non_null(d);
+	p2pdma_dev_get_info(d, &in, sizeof(in));
+	return in.acs_ctrl;
+}
+
+static struct p2pdma_kernel *boot(struct m *m, const char *kernel, bool iommu,
+				  const char *cmdline)
+{
+	struct p2pdma_policy *pol;
+	struct p2pdma_kernel *k;
+
+	assert_int_equal(p2pdma_policy_create(m->ctx, &pol), 0);
+	assert_int_equal(p2pdma_policy_set_kernel(pol, kernel), 0);
+	assert_int_equal(p2pdma_policy_set_cmdline(pol, cmdline), 0);
+	p2pdma_policy_set_iommu_acs(pol, iommu);
+	assert_int_equal(p2pdma_kernel_boot(m->ctx, m->topo, pol, &k), 0);
+	p2pdma_policy_destroy(pol);
+	return k;
 }
 
 static const struct {
@@ -346,7 +380,7 @@ static const struct {
 	{ "2.7 config_acs everywhere pci:0:0", "6.18", false, "pci=config_acs=0000000@pci:0:0",
 	  0x0000, 0x0000, 0x0000, 0x0000, NULL },
 	{ "2.7 unknown ACS is logged, not changed", "6.18", true, "", 0x001d, 0x001d, 0x001d, 0x001d,
-	  "note: 0000:04:00.0: ACS capability unknown" },
+	  "0000:04:00.0: ACS capability unknown" },
 	{ "2.7 before 6.11: only disable_acs_redir, from live value", "6.8", true,
 	  "pci=disable_acs_redir=00:02.0 pci=config_acs=1@pci:0:0", 0x001d, 0x001d, 0x001d, 0x0011,
 	  "PCI: Unknown option `config_acs=1@pci:0:0'" },
@@ -356,7 +390,7 @@ static const struct {
 	  0x0000, 0x0001, 0x0000, 0x001d,
 	  "pci 0000:03:00.0: cannot disable ACS redirect for this hardware as it does not have ACS capabilities" },
 	{ "2.7 unimplemented bits read back 0", "6.18", false, "pci=config_acs=1111111@00:01.0",
-	  0x001f, 0x0001, 0x0000, 0x001d, "note: 0000:00:01.0: bits 0x0060 written but not implemented" },
+	  0x001f, 0x0001, 0x0000, 0x001d, "0000:00:01.0: bits 0x0060 written but not implemented" },
 };
 
 static void test_apply(void **state)
@@ -365,69 +399,118 @@ static void test_apply(void **state)
 	size_t i;
 
 	for (i = 0; i < sizeof(apply_cases) / sizeof(apply_cases[0]); i++) {
-		struct p2pdma_policy *pol;
+		struct p2pdma_kernel *k;
 
 		printf("# %s: %s\n", apply_cases[i].spec, apply_cases[i].cmdline);
-		reset(m);
-		assert_int_equal(p2pdma_policy_create(m->ctx, &pol), 0);
-		assert_int_equal(p2pdma_policy_set_kernel(pol, apply_cases[i].kernel), 0);
-		assert_int_equal(p2pdma_policy_set_cmdline(pol, apply_cases[i].cmdline), 0);
-		p2pdma_policy_set_iommu_acs(pol, apply_cases[i].iommu);
-		assert_int_equal(p2pdma_policy_apply(pol, m->topo), 0);
-		assert_int_equal(dev(m, "00:01.0")->acs_ctrl, apply_cases[i].rp1);
-		assert_int_equal(dev(m, "02:00.0")->acs_ctrl, apply_cases[i].dsp);
-		assert_int_equal(dev(m, "03:00.1")->acs_ctrl, apply_cases[i].ep1 & 0x5f);
-		assert_int_equal(dev(m, "00:02.0")->acs_ctrl, apply_cases[i].rp2);
+		k = boot(m, apply_cases[i].kernel, apply_cases[i].iommu, apply_cases[i].cmdline);
+		assert_int_equal(kctrl(k, "00:01.0"), apply_cases[i].rp1);
+		assert_int_equal(kctrl(k, "02:00.0"), apply_cases[i].dsp);
+		assert_int_equal(kctrl(k, "03:00.1"), apply_cases[i].ep1 & 0x5f);
+		assert_int_equal(kctrl(k, "00:02.0"), apply_cases[i].rp2);
 		if (apply_cases[i].log)
-			assert_true(log_has(pol, apply_cases[i].log));
-		p2pdma_policy_destroy(pol);
+			assert_true(log_has(k, apply_cases[i].log));
+		/* The machine it booted on is not changed. */
+		assert_int_equal(dev(m, "00:01.0")->acs_ctrl, 0x0000);
+		assert_int_equal(dev(m, "00:02.0")->acs_ctrl, 0x001d);
+		p2pdma_kernel_shutdown(k);
 	}
-	reset(m);
 }
 
 static void test_apply_idempotent(void **state)
 {
 	struct m *m = *state;
+	struct p2pdma_kernel *k1, *k2;
 	struct p2pdma_policy *pol;
 
-	/* Apply starts from the loaded (firmware) value: twice = once. */
-	reset(m);
+	/* A boot starts from the loaded (firmware) values, also when the
+	 * machine is itself a booted kernel's copy: twice = once. */
+	k1 = boot(m, "6.18", false, "pci=config_acs=1x@pci:0:0");
+	assert_int_equal(kctrl(k1, "00:02.0"), 0x001f);
 	assert_int_equal(p2pdma_policy_create(m->ctx, &pol), 0);
+	assert_int_equal(p2pdma_policy_set_kernel(pol, "6.18"), 0);
 	assert_int_equal(p2pdma_policy_set_cmdline(pol, "pci=config_acs=1x@pci:0:0"), 0);
-	assert_int_equal(p2pdma_policy_apply(pol, m->topo), 0);
-	assert_int_equal(dev(m, "00:02.0")->acs_ctrl, 0x001f);
-	assert_int_equal(p2pdma_policy_apply(pol, m->topo), 0);
-	assert_int_equal(dev(m, "00:02.0")->acs_ctrl, 0x001f);
-	assert_int_equal(dev(m, "00:01.0")->acs_ctrl, 0x0002);
+	assert_int_equal(p2pdma_kernel_boot(m->ctx, p2pdma_kernel_topo(k1), pol, &k2), 0);
+	assert_int_equal(kctrl(k2, "00:02.0"), 0x001f);
+	assert_int_equal(kctrl(k2, "00:01.0"), 0x0002);
 	p2pdma_policy_destroy(pol);
-	reset(m);
+	p2pdma_kernel_shutdown(k1);
+	p2pdma_kernel_shutdown(k2);
 }
 
 static void test_explain(void **state)
 {
 	struct m *m = *state;
 	struct p2pdma_policy *pol;
-	char why[256];
+	struct p2pdma_cmdline_match cm;
 
 	assert_int_equal(p2pdma_policy_create(m->ctx, &pol), 0);
-	/* spec 2.7 + 6: explain a live /proc/cmdline */
-	assert_true(p2pdma_policy_cmdline_matches(pol,
+	/* §2.7 + §6: explain a live /proc/cmdline, structurally */
+	assert_true(p2pdma_policy_cmdline_match(pol,
 		"BOOT_IMAGE=/vmlinuz pci=config_acs=xx0xx@0000:00:01.0/00.0/00.0",
-		dev(m, "02:00.0"), why, sizeof(why)));
-	assert_non_null(strstr(why, "ACS on 0000:02:00.0 was set by your command line: pci=config_acs="));
-	assert_false(p2pdma_policy_cmdline_matches(pol,
-		"pci=config_acs=xx0xx@0000:00:01.0/00.0/00.0", dev(m, "00:01.0"), why, sizeof(why)));
-	assert_string_equal(why, "");
-	assert_true(p2pdma_policy_cmdline_matches(pol, "pci=disable_acs_redir=pci:8086:2031",
-						  dev(m, "00:02.0"), why, sizeof(why)));
-	assert_non_null(strstr(why, "pci=disable_acs_redir=pci:8086:2031"));
+		dev(m, "02:00.0"), &cm));
+	assert_int_equal(cm.param, P2PDMA_PARAM_CONFIG_ACS);
+	assert_string_equal(cm.entry, "xx0xx@0000:00:01.0/00.0/00.0");
+	assert_false(p2pdma_policy_cmdline_match(pol,
+		"pci=config_acs=xx0xx@0000:00:01.0/00.0/00.0", dev(m, "00:01.0"), &cm));
+	assert_true(p2pdma_policy_cmdline_match(pol, "pci=disable_acs_redir=pci:8086:2031",
+						dev(m, "00:02.0"), &cm));
+	assert_int_equal(cm.param, P2PDMA_PARAM_DISABLE_ACS_REDIR);
+	assert_string_equal(cm.entry, "pci:8086:2031");
 	/* an entry the kernel rejects matches nothing */
-	assert_false(p2pdma_policy_cmdline_matches(pol, "pci=config_acs=00:02.0",
-						   dev(m, "00:02.0"), why, sizeof(why)));
+	assert_false(p2pdma_policy_cmdline_match(pol, "pci=config_acs=00:02.0",
+						 dev(m, "00:02.0"), NULL));
 	/* NULL = the policy's own line */
 	assert_int_equal(p2pdma_policy_set_cmdline(pol, "pci=disable_acs_redir=00:02.0"), 0);
-	assert_true(p2pdma_policy_cmdline_matches(pol, NULL, dev(m, "00:02.0"), why, sizeof(why)));
+	assert_true(p2pdma_policy_cmdline_match(pol, NULL, dev(m, "00:02.0"), NULL));
 	p2pdma_policy_destroy(pol);
+}
+
+/* What the kernel silently ignores in a command line gets a note. */
+static void test_cmdline_warnings(void **state)
+{
+	static const struct {
+		const char *cmdline;
+		enum p2pdma_note code;
+		const char *text;
+	} cases[] = {
+		/* the last pci=disable_acs_redir= wins: the first is lost */
+		{ "pci=disable_acs_redir=00:01.0 pci=disable_acs_redir=00:02.0",
+		  P2PDMA_NOTE_PARAM_OVERRIDDEN, "only the last one takes effect" },
+		{ "pci=config_acs=1@00:01.0,config_acs=0@00:02.0",
+		  P2PDMA_NOTE_PARAM_OVERRIDDEN, "pci=config_acs=" },
+		/* a device this machine does not have */
+		{ "pci=disable_acs_redir=0000:16:01.0", P2PDMA_NOTE_PARAM_NO_DEVICE,
+		  "'0000:16:01.0' matches no function" },
+		{ "pci=config_acs=x0x00xx@0000:16:01.0", P2PDMA_NOTE_PARAM_NO_DEVICE,
+		  "'x0x00xx@0000:16:01.0' matches no function" },
+		/* a ',' cuts the list after its first device */
+		{ "pci=disable_acs_redir=00:01.0,00:02.0", P2PDMA_NOTE_PARAM_COMMA,
+		  "'00:02.0' is not part of the ACS list" },
+		{ "pci=disable_acs_redir=00:01.0,00:02.0", P2PDMA_NOTE_NONE,
+		  "PCI: Unknown option `00:02.0'" },
+	};
+	struct m *m = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct p2pdma_kernel *k = boot(m, "6.18", false, cases[i].cmdline);
+
+		printf("# %s\n", cases[i].cmdline);
+		assert_true(log_has(k, cases[i].text));
+		if (cases[i].code != P2PDMA_NOTE_NONE)
+			assert_true(log_has_code(k, cases[i].code));
+		p2pdma_kernel_shutdown(k);
+	}
+	/* A clean line says nothing of the kind. */
+	{
+		struct p2pdma_kernel *k = boot(m, "6.18", false,
+					       "pci=disable_acs_redir=00:01.0;00:02.0");
+
+		assert_false(log_has_code(k, P2PDMA_NOTE_PARAM_OVERRIDDEN));
+		assert_false(log_has_code(k, P2PDMA_NOTE_PARAM_NO_DEVICE));
+		assert_false(log_has_code(k, P2PDMA_NOTE_PARAM_COMMA));
+		p2pdma_kernel_shutdown(k);
+	}
 }
 
 static void test_set_cmdline_errors(void **state)
@@ -450,6 +533,7 @@ int main(void)
 		cmocka_unit_test(test_apply),
 		cmocka_unit_test(test_apply_idempotent),
 		cmocka_unit_test(test_explain),
+		cmocka_unit_test(test_cmdline_warnings),
 		cmocka_unit_test(test_set_cmdline_errors),
 	};
 

@@ -34,7 +34,7 @@ static void assert_round_trip(struct p2pdma_ctx *ctx, const struct p2pdma_topo *
 	a = export_str(t);
 	if (p2pdma_topo_load_json_string(ctx, a, p2pdma_topo_name(t), &t2))
 		fail_msg("reload of export failed: %s", p2pdma_ctx_error(ctx));
-	if (p2pdma_topo_compare(t, t2, P2PDMA_CMP_ALL, diff, sizeof(diff)))
+	if (!p2pdma_topo_equal(t, t2, P2PDMA_CMP_ALL, diff, sizeof(diff)))
 		fail_msg("%s: round trip differs: %s", p2pdma_topo_name(t), diff);
 	b = export_str(t2);
 	assert_string_equal(a, b);

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "fixtures.h"
 #include "policy-private.h"
 
 static struct p2pdma_ctx *ctx;
@@ -25,6 +26,19 @@ static int teardown(void **state)
 	(void)state;
 	p2pdma_ctx_destroy(ctx);
 	return 0;
+}
+
+/* The policy's note about the CPU, or NULL. */
+static const char *cpu_note(const struct p2pdma_policy *pol)
+{
+	enum p2pdma_note code;
+	const char *t;
+	size_t i;
+
+	for (i = 0; (t = p2pdma_policy_note(pol, i, &code)); i++)
+		if (code >= P2PDMA_NOTE_CPU_ASSUMED && code <= P2PDMA_NOTE_CPU_NOT_UNDERSTOOD)
+			return t;
+	return NULL;
 }
 
 static struct p2pdma_policy *policy(const char *kernel, const char *cpu)
@@ -389,6 +403,9 @@ static const struct {
 	{ "1.2 unknown vendor", "6.12", "foo:23", -EINVAL, false, NULL },
 	{ "1.2 x86 needs a family", "6.12", "amd", -EINVAL, false, NULL },
 	{ "1.2 trailing junk", "6.12", "amd:23x", -EINVAL, false, NULL },
+	{ "1.2 vendor:family:model", "6.12", "AuthenticAMD:25:1", 0, true, NULL },
+	{ "1.2 model in hex", "6.12", "AuthenticAMD:0x19:0x11", 0, true, NULL },
+	{ "1.2 bad model", "6.12", "AuthenticAMD:25:x", -EINVAL, false, NULL },
 };
 
 static void test_cpu(void **state)
@@ -412,7 +429,7 @@ static void test_cpu(void **state)
 			}
 		}
 		assert_int_equal(p2pdma_policy_cpu_rule(pol), cpu_cases[i].rule);
-		note = p2pdma_policy_cpu_note(pol);
+		note = cpu_note(pol);
 		if (cpu_cases[i].note) {
 			assert_non_null(note);
 			assert_non_null(strstr(note, cpu_cases[i].note));
@@ -432,11 +449,30 @@ static void test_cpu_then_kernel(void **state)
 	assert_true(p2pdma_policy_cpu_rule(pol));
 	assert_int_equal(p2pdma_policy_set_kernel(pol, "5.4"), 0);
 	assert_false(p2pdma_policy_cpu_rule(pol));
-	assert_non_null(p2pdma_policy_cpu_note(pol));
+	assert_non_null(cpu_note(pol));
 	assert_int_equal(p2pdma_policy_set_kernel(pol, "6.1"), 0);
 	assert_true(p2pdma_policy_cpu_rule(pol));
-	assert_null(p2pdma_policy_cpu_note(pol));
+	assert_null(cpu_note(pol));
 	p2pdma_policy_destroy(pol);
+}
+
+/* A one-host-bridge machine whose 00.0 is @vendor, with machine facts. */
+static struct p2pdma_topo *machine(uint16_t vendor, const char *cpu_vendor,
+				   int family, const char *arch, const char *kernel)
+{
+	struct p2pdma_topo *t = p2pdma_topo_alloc(ctx, P2PDMA_SRC_JSON, "m");
+	struct p2pdma_dev *d;
+
+	assert_non_null(t);
+	d = fixture_endpoint(t, 0, 0, 0, 0, P2PDMA_PCIE_NONE);
+	d->vendor = vendor;
+	d->class_code = 0x060000;
+	assert_int_equal(p2pdma_topo_finalize(t, "m"), 0);
+	t->machine.cpu_vendor = cpu_vendor ? p2pdma_strdup(cpu_vendor) : NULL;
+	t->machine.cpu_family = family;
+	t->machine.arch = arch ? p2pdma_strdup(arch) : NULL;
+	t->machine.kernel = kernel ? p2pdma_strdup(kernel) : NULL;
+	return t;
 }
 
 static void test_cpu_from_machine(void **state)
@@ -446,28 +482,88 @@ static void test_cpu_from_machine(void **state)
 		const char *vendor;
 		int family;
 		const char *arch;
-		int ret;
+		uint16_t hostvendor;
 		bool rule;
-		bool note;
+		enum p2pdma_note note;
 	} cases[] = {
-		{ "6 /proc/cpuinfo AMD", "AuthenticAMD", 25, "x86_64", 0, true, false },
-		{ "6 arch decides non-x86", "AuthenticAMD", 25, "aarch64", 0, false, false },
-		{ "6 unknown vendor_id", "WeirdCPU", 6, "x86_64", -EINVAL, false, true },
-		{ "6 nothing carried", NULL, -1, NULL, 0, false, true },
-		{ "6 Intel", "GenuineIntel", 6, NULL, 0, false, false },
+		{ "6 /proc/cpuinfo AMD", "AuthenticAMD", 25, "x86_64", 0x1022, true, P2PDMA_NOTE_NONE },
+		{ "6 arch decides non-x86", "AuthenticAMD", 25, "aarch64", 0x1022, false, P2PDMA_NOTE_NONE },
+		{ "6 unknown vendor_id", "WeirdCPU", 6, "x86_64", 0x8086, false, P2PDMA_NOTE_CPU_NOT_UNDERSTOOD },
+		{ "6 nothing carried", NULL, -1, NULL, 0x1af4, false, P2PDMA_NOTE_CPU_ASSUMED },
+		{ "6 Intel", "GenuineIntel", 6, NULL, 0x8086, false, P2PDMA_NOTE_NONE },
+		/* A dump carries no CPU, but its host bridges name the vendor. */
+		{ "6 AMD host bridges, no CPU", NULL, -1, NULL, 0x1022, false, P2PDMA_NOTE_CPU_FROM_HOST_BRIDGES },
+		{ "6 Intel host bridges, no CPU", NULL, -1, NULL, 0x8086, false, P2PDMA_NOTE_CPU_FROM_HOST_BRIDGES },
 	};
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct p2pdma_policy *pol = policy("6.12", NULL);
-		struct p2pdma_machine_info m = { cases[i].vendor, cases[i].family,
-						 NULL, NULL, NULL, -1, cases[i].arch };
+		struct p2pdma_topo *t = machine(cases[i].hostvendor, cases[i].vendor,
+						cases[i].family, cases[i].arch, "6.12.0");
+		struct p2pdma_policy *pol;
+		enum p2pdma_note code = P2PDMA_NOTE_NONE;
+		size_t n;
 
 		printf("# %s\n", cases[i].spec);
-		assert_int_equal(p2pdma_policy_set_cpu_from_machine(pol, &m), cases[i].ret);
+		assert_int_equal(p2pdma_policy_from_machine(ctx, t, &pol), 0);
+		assert_string_equal(p2pdma_policy_kernel(pol), "6.12.0");
 		assert_int_equal(p2pdma_policy_cpu_rule(pol), cases[i].rule);
-		assert_int_equal(p2pdma_policy_cpu_note(pol) != NULL, cases[i].note);
+		for (n = 0; p2pdma_policy_note(pol, n, &code); n++)
+			;
+		if (cases[i].note == P2PDMA_NOTE_NONE) {
+			assert_null(cpu_note(pol));
+		} else {
+			assert_non_null(cpu_note(pol));
+			assert_int_equal(code, cases[i].note);
+		}
+		p2pdma_policy_destroy(pol);
+		p2pdma_topo_destroy(t);
+	}
+}
+
+/* A release the source carried is judged as a caller's would be. */
+static void test_kernel_from_machine(void **state)
+{
+	static const struct {
+		const char *kernel;
+		enum p2pdma_note note;
+		const char *text;
+	} cases[] = {
+		{ NULL, P2PDMA_NOTE_KERNEL_ASSUMED, "kernel unknown" },
+		{ "3.10", P2PDMA_NOTE_KERNEL_NOT_UNDERSTOOD, "has no P2PDMA" },
+		{ "banana", P2PDMA_NOTE_KERNEL_NOT_UNDERSTOOD, "is not a kernel release" },
+		{ "99.99", P2PDMA_NOTE_KERNEL_NEWER, "newer than the newest" },
+		{ "6.12.0-1-amd64", P2PDMA_NOTE_NONE, NULL },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct p2pdma_topo *t = machine(0x8086, "GenuineIntel", 6, "x86_64", cases[i].kernel);
+		struct p2pdma_policy *pol;
+		enum p2pdma_note code;
+		const char *text;
+
+		printf("# kernel %s\n", cases[i].kernel ? cases[i].kernel : "(none)");
+		assert_int_equal(p2pdma_policy_from_machine(ctx, t, &pol), 0);
+		text = p2pdma_policy_note(pol, 0, &code);
+		if (!cases[i].text) {
+			assert_null(text);
+		} else {
+			assert_non_null(text);
+			assert_int_equal(code, cases[i].note);
+			assert_non_null(strstr(text, cases[i].text));
+		}
+		p2pdma_policy_destroy(pol);
+		p2pdma_topo_destroy(t);
+	}
+	/* The same words when a caller sets 3.10. */
+	{
+		struct p2pdma_policy *pol = policy(NULL, NULL);
+
+		assert_int_equal(p2pdma_policy_set_kernel(pol, "3.10"), -ERANGE);
+		assert_non_null(strstr(p2pdma_ctx_error(ctx), "has no P2PDMA"));
 		p2pdma_policy_destroy(pol);
 	}
 }
@@ -487,6 +583,7 @@ int main(void)
 		cmocka_unit_test(test_cpu),
 		cmocka_unit_test(test_cpu_then_kernel),
 		cmocka_unit_test(test_cpu_from_machine),
+		cmocka_unit_test(test_kernel_from_machine),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

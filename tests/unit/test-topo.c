@@ -205,28 +205,48 @@ static void test_invariants(void **state)
 static void test_compare_and_info(void **state)
 {
 	struct p2pdma_ctx *ctx = fixture_ctx();
-	struct p2pdma_topo *a = build(ctx), *b = build(ctx);
+	struct p2pdma_topo *a = build(ctx), *b = build(ctx), *ca, *cb;
 	struct p2pdma_dev_info info;
 	char diff[256];
 
 	(void)state;
 	assert_int_equal(p2pdma_topo_finalize(a, "a"), 0);
 	assert_int_equal(p2pdma_topo_finalize(b, "b"), 0);
-	assert_int_equal(p2pdma_topo_compare(a, b, P2PDMA_CMP_ALL, diff, sizeof(diff)), 0);
+	assert_int_equal(!p2pdma_topo_equal(a, b, P2PDMA_CMP_ALL, diff, sizeof(diff)), 0);
 	fixture_acs(p2pdma_topo_find(b, "0000:02:00.0"), 0x1f, 0x1d);
-	assert_int_equal(p2pdma_topo_compare(a, b, P2PDMA_CMP_CONFIG, diff, sizeof(diff)), 1);
+	assert_int_equal(!p2pdma_topo_equal(a, b, P2PDMA_CMP_CONFIG, diff, sizeof(diff)), 1);
 	assert_non_null(strstr(diff, "0000:02:00.0: acs_state"));
 	/* OS facts are not config */
-	assert_int_equal(p2pdma_topo_compare(a, a, P2PDMA_CMP_CONFIG, diff, sizeof(diff)), 0);
+	assert_int_equal(!p2pdma_topo_equal(a, a, P2PDMA_CMP_CONFIG, diff, sizeof(diff)), 0);
 
 	p2pdma_dev_get_info(p2pdma_topo_find(a, "0000:03:00.2"), &info, sizeof(info));
 	assert_string_equal(info.bdf, "0000:03:00.2");
 	assert_true(info.is_vf);
 	assert_string_equal(p2pdma_dev_name(info.physfn), "0000:03:00.0");
 	assert_string_equal(p2pdma_dev_name(info.upstream), "0000:02:00.0");
+	/* Loaded topologies are sealed: a what-if changes a clone. */
+	assert_true(p2pdma_topo_sealed(b));
+	assert_int_equal(p2pdma_topo_set_acs_ctrl(p2pdma_topo_find(b, "0000:02:00.0"), 0), -EPERM);
+	assert_int_equal(p2pdma_topo_clone(a, &ca), 0);
+	assert_int_equal(p2pdma_topo_clone(b, &cb), 0);
+	assert_false(p2pdma_topo_sealed(cb));
+	assert_true(p2pdma_topo_equal(b, cb, P2PDMA_CMP_ALL, diff, sizeof(diff)));
 	/* what-if ACS edit needs a known capability */
-	assert_int_equal(p2pdma_topo_set_acs_ctrl(p2pdma_topo_find(a, "0000:02:00.0"), 0), -ENODEV);
-	assert_int_equal(p2pdma_topo_set_acs_ctrl(p2pdma_topo_find(b, "0000:02:00.0"), 0), 0);
+	assert_int_equal(p2pdma_topo_set_acs_ctrl(p2pdma_topo_find(ca, "0000:02:00.0"), 0), -ENODEV);
+	assert_int_equal(p2pdma_topo_set_acs_ctrl(p2pdma_topo_find(cb, "0000:02:00.0"), 0), 0);
+	assert_false(p2pdma_topo_equal(b, cb, P2PDMA_CMP_CONFIG, diff, sizeof(diff)));
+	/* The clone's pointers are its own, and its functions map back by index. */
+	assert_ptr_equal(p2pdma_topo_find(cb, "0000:03:00.2")->topo, cb);
+	p2pdma_dev_get_info(p2pdma_topo_find(cb, "0000:03:00.2"), &info, sizeof(info));
+	assert_ptr_equal(info.physfn, p2pdma_topo_find(cb, "0000:03:00.0"));
+	assert_ptr_equal(p2pdma_topo_map_dev(b, p2pdma_topo_find(cb, "0000:03:00.2")),
+			 p2pdma_topo_find(b, "0000:03:00.2"));
+	/* A clone of another lineage does not map. */
+	assert_null(p2pdma_topo_map_dev(b, p2pdma_topo_find(ca, "0000:03:00.2")));
+	p2pdma_topo_seal(cb);
+	assert_int_equal(p2pdma_topo_set_acs_ctrl(p2pdma_topo_find(cb, "0000:02:00.0"), 0), -EPERM);
+	p2pdma_topo_destroy(ca);
+	p2pdma_topo_destroy(cb);
 	p2pdma_topo_destroy(a);
 	p2pdma_topo_destroy(b);
 	p2pdma_ctx_destroy(ctx);
