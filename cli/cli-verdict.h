@@ -29,6 +29,10 @@ int cli_term_width(const struct cli *cli);
  * @cont. Ends with a newline. */
 void cli_wrap(struct cli *cli, const char *first, const char *cont,
 	      const char *text);
+/* Prose: @text after @first, words wrapped at the width, continuation
+ * lines starting with @cont. */
+void cli_para(struct cli *cli, const char *first, const char *cont,
+	      const char *text);
 /* Why the verdict would change if an unknown port redirected, in words
  * (p2pdma_verdict_if_acs_redirect()); "" when it would not. */
 const char *cli_if_acs_why(const struct p2pdma_verdict *v, char *buf, size_t len);

@@ -36,6 +36,7 @@ struct cli {
 	/* Assumptions made while building the policy, shown with results:
 	 * "CPU unknown: assumed no AMD Zen rule", "ACS unknown on ...". */
 	char *notes[CLI_MAX_NOTES];
+	enum p2pdma_note note_code[CLI_MAX_NOTES];
 	unsigned int nnotes;
 };
 
@@ -49,8 +50,12 @@ const struct p2pdma_router *cli_router(struct cli *cli);
 int cli_print_json(struct cli *cli, json_t *root);
 /* The notes as a JSON array (new reference). */
 json_t *cli_notes_json(const struct cli *cli);
-/* Print the notes as "note: ..." lines (text mode). */
+/* Print the notes as "note: ..." lines (text mode), except those printed
+ * up front. */
 void cli_print_notes(const struct cli *cli);
+/* Print, before a command's results, the notes that decide how to read
+ * them (a CPU the source does not record but its host bridges suggest). */
+void cli_print_upfront(const struct cli *cli);
 
 int cmd_tree(struct cli *cli, int argc, char **argv);
 int cmd_export(struct cli *cli, int argc, char **argv);

@@ -223,6 +223,32 @@ void cli_wrap(struct cli *cli, const char *first, const char *cont,
 	fputc('\n', cli->out);
 }
 
+void cli_para(struct cli *cli, const char *first, const char *cont,
+	      const char *text)
+{
+	size_t width = (size_t)cli_term_width(cli), col = strlen(first);
+	const char *s = text;
+
+	fputs(first, cli->out);
+	while (*s) {
+		size_t n = strcspn(s, " ");
+
+		if (col > strlen(first) && col + 1 + n > width && col > strlen(cont)) {
+			fprintf(cli->out, "\n%s", cont);
+			col = strlen(cont);
+		} else if (s != text) {
+			fputc(' ', cli->out);
+			col++;
+		}
+		fwrite(s, 1, n, cli->out);
+		col += n;
+		s += n;
+		while (*s == ' ')
+			s++;
+	}
+	fputc('\n', cli->out);
+}
+
 const char *cli_if_acs_why(const struct p2pdma_verdict *v, char *buf, size_t len)
 {
 	enum p2pdma_unknown_acs_outcome why;
@@ -436,9 +462,9 @@ void cli_host_bridge_why(struct cli *cli, const struct p2pdma_verdict *v,
 	snprintf(first, sizeof(first), "%s    why the host bridge matters: ", indent);
 	snprintf(cont, sizeof(cont), "%s      ", indent);
 	if (s0)
-		cli_wrap(cli, first, cont, s0);
+		cli_para(cli, first, cont, s0);
 	if (s1 && s1 != s0)
-		cli_wrap(cli, first, cont, s1);
+		cli_para(cli, first, cont, s1);
 }
 
 static void why_host_bridge(struct cli *cli, const struct p2pdma_verdict *v,
@@ -616,6 +642,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 			ret = failed;
 		goto out;
 	}
+	cli_print_upfront(cli);
 	p2pdma_dev_get_info(provider, &in, sizeof(in));
 	fprintf(cli->out, "provider %s%s%s, kernel %s, AMD Zen CPU rule %s\n",
 		cli_dev_label(provider, lbl, sizeof(lbl)),

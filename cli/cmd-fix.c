@@ -205,7 +205,7 @@ static void variant_text(struct cli *cli, const struct p2pdma_advice *a, size_t 
 	cli_wrap(cli, "    ", "      ", param);
 	log = p2pdma_advice_variant_log(a, i);
 	if (!p2pdma_advice_variant_works(a, i) && log && *log)
-		cli_wrap(cli, "    boot log: ", "      ", log);
+		cli_para(cli, "    boot log: ", "      ", log);
 }
 
 static void fix_cost_text(struct cli *cli, const struct p2pdma_advice *a)
@@ -243,7 +243,7 @@ static void fix_cmdline_text(struct cli *cli, const struct p2pdma_advice *a)
 			"  on %s or later, the first form gives %s (6.11 - 6.14 mishandle the ACS\n"
 			"  parameters, doc/kernel-model.md §2.7)\n", newer, p2pdma_map_type_name(nt));
 	for (i = 0; i < p2pdma_advice_num_warnings(a); i++)
-		cli_wrap(cli, "  warning: ", "    ", p2pdma_advice_warning(a, i));
+		cli_para(cli, "  warning: ", "    ", p2pdma_advice_warning(a, i));
 	fprintf(cli->out, "  (in a boot loader or shell, quote the value: ';' separates the devices)\n");
 	fprintf(cli->out, "  or at runtime, as root, until the next reboot or device reset:\n");
 	for (i = 0; i < p2pdma_advice_num_clear(a); i++) {

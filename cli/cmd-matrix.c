@@ -363,6 +363,7 @@ static int matrix_text(struct matrix *m)
 		p2pdma_dev_get_info(m->devs[i], &a, sizeof(a));
 		m->one_domain &= a.domain == b.domain;
 	}
+	cli_print_upfront(m->cli);
 	fprintf(out, "%s: %zu of %zu functions", p2pdma_topo_name(m->cli->topo), m->n, m->nall);
 	if (m->defaulted)
 		fprintf(out, " (GPUs, NICs, storage, accelerators; --all for every function)");

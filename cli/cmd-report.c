@@ -368,6 +368,32 @@ static void groups_text(struct report *rp)
 		fprintf(out, "  none\n");
 }
 
+/* Why host bridges decide, once per vendor status that applies here. */
+static void host_bridges_text(struct report *rp)
+{
+	const char *said[8];
+	unsigned int nsaid = 0, i, j, k;
+
+	for (i = 0; i < rp->nreasons; i++) {
+		const struct reason *r = &rp->reasons[i];
+
+		if (r->kind != R_HOST_BRIDGE && r->kind != R_CPU_RULE)
+			continue;
+		for (k = 0; k < 2; k++) {
+			const char *st = p2pdma_host_bridge_status(r->hd[k]);
+
+			for (j = 0; j < nsaid && said[j] != st; j++)
+				;
+			if (!st || j < nsaid || nsaid == 8)
+				continue;
+			if (!nsaid)
+				fprintf(rp->cli->out, "\nWhy the host bridge decides (doc/kernel-model.md §1.1):\n");
+			said[nsaid++] = st;
+			cli_para(rp->cli, "  - ", "    ", st);
+		}
+	}
+}
+
 static void reasons_text(struct report *rp)
 {
 	FILE *out = rp->cli->out;
@@ -388,12 +414,13 @@ static void reasons_text(struct report *rp)
 			for (j = 0; j < r->nacs; j++)
 				fprintf(out, " %s", p2pdma_dev_name(r->acs[j]));
 			fputc('\n', out);
-		} else if (r->kind == R_HOST_BRIDGE) {
-			cli_wrap(rp->cli, "    why: ", "         ", p2pdma_host_bridge_status(r->hd[0]));
-			if (!r->allowed)
-				fprintf(out, "    fix: none on the kernel command line (a kernel whose allow list has it, an AMD Zen CPU, or both devices below one switch)\n");
+		} else if (r->kind == R_HOST_BRIDGE && !r->allowed) {
+			fprintf(out, "    fix: none on the kernel command line (a kernel whose allow list has it,%s\n"
+				"         or both devices below one switch)\n",
+				p2pdma_policy_cpu_rule_possible(rp->cli->pol) ? " an AMD Zen CPU," : "");
 		}
 	}
+	host_bridges_text(rp);
 }
 
 static void machine_fix_text(struct report *rp)
@@ -418,18 +445,24 @@ static void machine_fix_text(struct report *rp)
 	fprintf(rp->cli->out, "  [verified: %zu of those pairs become BUS_ADDR, no BUS_ADDR pair lost; quote it: ';' separates devices]\n",
 		p2pdma_advice_variant_gained(a, best));
 	for (i = 0; i < p2pdma_advice_num_warnings(a); i++)
-		cli_wrap(rp->cli, "  warning: ", "    ", p2pdma_advice_warning(a, i));
+		cli_para(rp->cli, "  warning: ", "    ", p2pdma_advice_warning(a, i));
 	n = p2pdma_advice_num_group_merges(a);
-	fprintf(rp->cli->out, "  cost: P2P below those ports then bypasses the IOMMU; %zu IOMMU group merge%s",
-		n, n == 1 ? "" : "s");
-	for (i = 0; i < n; i++) {
-		size_t ng, nf;
-		const struct p2pdma_dev *f = p2pdma_advice_group_merge(a, i, &ng, &nf);
+	{
+		char cost[4096];
+		size_t off;
 
-		fprintf(rp->cli->out, "%s%zu groups into one (%s, %zu functions)", i ? "; " : ": ",
-			ng, p2pdma_dev_name(f), nf);
+		off = (size_t)snprintf(cost, sizeof(cost),
+				       "P2P below those ports then bypasses the IOMMU, and %zu IOMMU group%s merge (each changed port with what is below it)%s",
+				       n, n == 1 ? "" : "s", n ? ":" : "");
+		for (i = 0; i < n && off < sizeof(cost); i++) {
+			size_t ng, nf;
+			const struct p2pdma_dev *f = p2pdma_advice_group_merge(a, i, &ng, &nf);
+
+			off += (size_t)snprintf(cost + off, sizeof(cost) - off, "%s %s (%zu groups, %zu functions)",
+						i ? "," : "", p2pdma_dev_name(f), ng, nf);
+		}
+		cli_para(rp->cli, "  cost: ", "    ", cost);
 	}
-	fputc('\n', rp->cli->out);
 }
 
 static int report_text(struct report *rp)
@@ -444,6 +477,7 @@ static int report_text(struct report *rp)
 		p2pdma_policy_cpu_rule(cli->pol) ? "AMD Zen CPU rule on" : "AMD Zen CPU rule off");
 	fprintf(out, "%zu function%s, %zu host bridge%s, %u P2P-relevant device%s (GPU, NIC, storage, accelerator, p2pmem)\n\n",
 		nf, nf == 1 ? "" : "s", nhb, nhb == 1 ? "" : "s", rp->n, rp->n == 1 ? "" : "s");
+	cli_print_upfront(cli);
 	if (rp->n < 2) {
 		fprintf(out, "Fewer than two P2P-relevant devices: nothing to pair.\n");
 		cli_print_notes(cli);

@@ -49,12 +49,27 @@ json_t *cli_notes_json(const struct cli *cli)
 	return arr;
 }
 
+static bool upfront(enum p2pdma_note code)
+{
+	return code == P2PDMA_NOTE_CPU_FROM_HOST_BRIDGES;
+}
+
 void cli_print_notes(const struct cli *cli)
 {
 	unsigned int i;
 
 	for (i = 0; i < cli->nnotes; i++)
-		fprintf(cli->out, "note: %s\n", cli->notes[i]);
+		if (!upfront(cli->note_code[i]))
+			fprintf(cli->out, "note: %s\n", cli->notes[i]);
+}
+
+void cli_print_upfront(const struct cli *cli)
+{
+	unsigned int i;
+
+	for (i = 0; i < cli->nnotes; i++)
+		if (upfront(cli->note_code[i]))
+			fprintf(cli->out, "note: %s\n", cli->notes[i]);
 }
 
 const struct p2pdma_router *cli_router(struct cli *cli)

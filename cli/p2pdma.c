@@ -242,7 +242,7 @@ static const char *note_hint(const struct cli *cli, enum p2pdma_note code)
 	case P2PDMA_NOTE_CPU_NOT_UNDERSTOOD:
 		return "; use --cpu";
 	case P2PDMA_NOTE_CPU_FROM_HOST_BRIDGES:
-		return " (--cpu VENDOR:FAMILY gives it)";
+		return "; give it with --cpu (e.g. --cpu AuthenticAMD:25)";
 	case P2PDMA_NOTE_ACS_UNKNOWN:
 		return p2pdma_topo_source(cli->loaded) == P2PDMA_SRC_LIVE && geteuid() ?
 		       "; run with sudo" : "; capture with sudo lspci -xxxx";
@@ -265,6 +265,7 @@ static void collect_notes(struct cli *cli)
 
 		if (asprintf(&s, "%s%s", text, note_hint(cli, code)) < 0)
 			continue;
+		cli->note_code[cli->nnotes] = code;
 		cli->notes[cli->nnotes++] = s;
 	}
 }

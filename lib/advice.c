@@ -542,13 +542,14 @@ P2PDMA_EXPORT int p2pdma_advise_machine(struct p2pdma_kernel *k,
 		ret = -ENOMEM;
 		goto out;
 	}
-	/* Every ordered pair that ACS redirect keeps from BUS_ADDR. */
+	/* Every pair that ACS redirect keeps from BUS_ADDR (the walk finds
+	 * the same redirecting nodes both ways, so unordered pairs suffice). */
 	for (i = 0; i < n; i++) {
-		for (j = 0; j < n; j++) {
+		for (j = i + 1; j < n; j++) {
 			const struct p2pdma_dev *p = p2pdma_k_dev(k, devs[i]);
 			const struct p2pdma_dev *c = p2pdma_k_dev(k, devs[j]);
 
-			if (!p || !c || i == j)
+			if (!p || !c)
 				continue;
 			p2pdma_router_calc(r, p, c, false, v);
 			if (v->map_type == P2PDMA_MAP_BUS_ADDR || !v->common || !v->nacs)

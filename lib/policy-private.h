@@ -170,10 +170,6 @@ bool p2pdma_policy_host_bridge_allowed(const struct p2pdma_policy *pol,
 				       const struct p2pdma_allow_entry **entry_a,
 				       const struct p2pdma_allow_entry **entry_b);
 
-/* Could the AMD Zen CPU rule hold here: the kernel has it and the CPU is
- * AMD or unknown. */
-bool p2pdma_policy_cpu_rule_possible(const struct p2pdma_policy *pol);
-
 /*
  * @cmdline with every pci=disable_acs_redir= and pci=config_acs= option
  * taken out (other pci= options and arguments kept), newly allocated;

@@ -625,7 +625,7 @@ P2PDMA_EXPORT bool p2pdma_policy_cpu_rule(const struct p2pdma_policy *pol)
 	       pol->family >= 0x17;
 }
 
-bool p2pdma_policy_cpu_rule_possible(const struct p2pdma_policy *pol)
+P2PDMA_EXPORT bool p2pdma_policy_cpu_rule_possible(const struct p2pdma_policy *pol)
 {
 	/* The rule exists, and the CPU is AMD or not known. */
 	return profiles[pol->prof].cpu_rule &&

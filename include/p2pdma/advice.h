@@ -207,8 +207,7 @@ size_t p2pdma_advice_variant_lost(const struct p2pdma_advice *a, size_t i);
  * @a: the advice
  * @i: index
  *
- * Return: how many ordered pairs of the functions asked about become
- * BUS_ADDR.
+ * Return: how many of the target pairs become BUS_ADDR.
  */
 size_t p2pdma_advice_variant_gained(const struct p2pdma_advice *a, size_t i);
 
@@ -285,11 +284,12 @@ enum p2pdma_requirement p2pdma_advice_requirement(const struct p2pdma_advice *a,
 						  bool *met);
 
 /**
- * p2pdma_advice_num_pairs() - ordered pairs the machine advice targets
+ * p2pdma_advice_num_pairs() - pairs the machine advice targets
  * @a: the advice
  *
- * Return: how many pairs of the functions asked about are not BUS_ADDR
- * today because of ACS redirect (machine advice); 0 for pair advice.
+ * Return: how many unordered pairs of the functions asked about are not
+ * BUS_ADDR today because of ACS redirect (machine advice); 0 for pair
+ * advice.
  */
 size_t p2pdma_advice_num_pairs(const struct p2pdma_advice *a);
 

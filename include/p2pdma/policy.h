@@ -250,6 +250,16 @@ const char *p2pdma_policy_note(const struct p2pdma_policy *pol, size_t i,
 bool p2pdma_policy_cpu_rule(const struct p2pdma_policy *pol);
 
 /**
+ * p2pdma_policy_cpu_rule_possible() - could the CPU rule hold on this machine?
+ * @pol: the policy
+ *
+ * Return: true if the kernel profile has the AMD Zen CPU rule (5.9+) and
+ * the CPU is AMD or not known; false when the CPU is known to be another
+ * vendor or architecture (then no CPU could admit a host-bridge path).
+ */
+bool p2pdma_policy_cpu_rule_possible(const struct p2pdma_policy *pol);
+
+/**
  * p2pdma_policy_allow_lookup() - the allow-list row for a host device
  * @pol: the policy
  * @vendor: host bridge device vendor
