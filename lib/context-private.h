@@ -3,6 +3,9 @@
 #ifndef P2PDMA_CONTEXT_PRIVATE_H
 #define P2PDMA_CONTEXT_PRIVATE_H
 
+#include <stdatomic.h>
+#include <stddef.h>
+
 #include "p2pdma/context.h"
 
 #define P2PDMA_ERRLEN 512
@@ -14,6 +17,10 @@ struct p2pdma_ctx {
 	char error[P2PDMA_ERRLEN];
 	char *param_pci_ids;
 	char *param_names;
+	char *param_fault_alloc;
+	/* Fault injection: allocation number fail_nth (from 1) fails. */
+	atomic_ulong alloc_calls;
+	unsigned long fail_nth;
 };
 
 #if defined(__GNUC__)
@@ -30,6 +37,17 @@ struct p2pdma_ctx {
 int p2pdma_err(struct p2pdma_ctx *ctx, int err, const char *fmt, ...)
 	P2PDMA_PRINTF(3, 4);
 void p2pdma_clear_err(struct p2pdma_ctx *ctx);
+
+/*
+ * Allocations of the model layers go through these, so that tests can
+ * make any one of them fail: with the context parameter "fault.alloc" set
+ * to N, the N-th allocation after setting it returns NULL (once).
+ * p2pdma_alloc_calls() tells how many there were, so a test can fail each
+ * site in turn. @ctx may be NULL (no injection).
+ */
+void *p2pdma_alloc(struct p2pdma_ctx *ctx, size_t size);
+void *p2pdma_zalloc(struct p2pdma_ctx *ctx, size_t nmemb, size_t size);
+unsigned long p2pdma_alloc_calls(const struct p2pdma_ctx *ctx);
 void p2pdma_log(struct p2pdma_ctx *ctx, int level, const char *fmt, ...)
 	P2PDMA_PRINTF(3, 4);
 

@@ -26,6 +26,7 @@ P2PDMA_EXPORT void p2pdma_ctx_destroy(struct p2pdma_ctx *ctx)
 		return;
 	free(ctx->param_pci_ids);
 	free(ctx->param_names);
+	free(ctx->param_fault_alloc);
 	free(ctx);
 }
 
@@ -48,6 +49,8 @@ static char **param_slot(struct p2pdma_ctx *ctx, const char *name)
 		return &ctx->param_pci_ids;
 	if (!strcmp(name, "names"))
 		return &ctx->param_names;
+	if (!strcmp(name, "fault.alloc"))
+		return &ctx->param_fault_alloc;
 	return NULL;
 }
 
@@ -59,6 +62,15 @@ P2PDMA_EXPORT int p2pdma_ctx_set_param(struct p2pdma_ctx *ctx, const char *name,
 
 	if (!slot)
 		return p2pdma_err(ctx, -EINVAL, "unknown parameter '%s'", name);
+	if (slot == &ctx->param_fault_alloc) {
+		char *end;
+		unsigned long n = value ? strtoul(value, &end, 10) : 0;
+
+		if (value && (!*value || *end))
+			return p2pdma_err(ctx, -EINVAL, "fault.alloc wants a number, got '%s'", value);
+		ctx->fail_nth = n;
+		atomic_store(&ctx->alloc_calls, 0);
+	}
 	copy = value ? p2pdma_strdup(value) : NULL;
 	if (value && !copy)
 		return -ENOMEM;
@@ -110,6 +122,31 @@ void p2pdma_log(struct p2pdma_ctx *ctx, int level, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	ctx->log_fn(ctx->log_data, level, line);
+}
+
+static bool inject(struct p2pdma_ctx *ctx)
+{
+	unsigned long n;
+
+	if (!ctx)
+		return false;
+	n = atomic_fetch_add(&ctx->alloc_calls, 1) + 1;
+	return ctx->fail_nth && n == ctx->fail_nth;
+}
+
+void *p2pdma_alloc(struct p2pdma_ctx *ctx, size_t size)
+{
+	return inject(ctx) ? NULL : malloc(size ? size : 1);
+}
+
+void *p2pdma_zalloc(struct p2pdma_ctx *ctx, size_t nmemb, size_t size)
+{
+	return inject(ctx) ? NULL : calloc(nmemb ? nmemb : 1, size ? size : 1);
+}
+
+unsigned long p2pdma_alloc_calls(const struct p2pdma_ctx *ctx)
+{
+	return ctx ? atomic_load(&((struct p2pdma_ctx *)ctx)->alloc_calls) : 0;
 }
 
 char *p2pdma_strdup(const char *s)

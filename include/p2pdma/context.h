@@ -74,8 +74,10 @@ const char *p2pdma_ctx_error(const struct p2pdma_ctx *ctx);
 /**
  * p2pdma_ctx_set_param() - set a named per-context parameter
  * @ctx: the context
- * @name: parameter name, e.g. "pci.ids" (path of the ID database) or
- *        "names" ("0" disables ID-to-name lookup)
+ * @name: parameter name: "pci.ids" (path of the ID database), "names"
+ *        ("0" disables ID-to-name lookup), or "fault.alloc" (a number N:
+ *        the N-th allocation of the model layers from now on fails, once;
+ *        "0" turns it off; for testing error paths)
  * @value: its value (copied)
  *
  * Return: 0, -EINVAL for an unknown name, -ENOMEM.
