@@ -938,6 +938,20 @@ static int sysfs_check_dir(struct p2pdma_ctx *ctx, const char *dir)
 	return ret;
 }
 
+/* Every sysfs source: check the tree, then let libpci read it. */
+static int load_sysfs_tree(struct p2pdma_ctx *ctx, const struct lp_source *src,
+			   const char *name, struct p2pdma_topo **out)
+{
+	int ret;
+
+	p2pdma_clear_err(ctx);
+	*out = NULL;
+	ret = sysfs_check_dir(ctx, src->sysroot);
+	if (ret)
+		return ret;
+	return lp_load(ctx, src, name, out);
+}
+
 P2PDMA_EXPORT int p2pdma_topo_load_live(struct p2pdma_ctx *ctx,
 					struct p2pdma_topo **out)
 {
@@ -945,13 +959,8 @@ P2PDMA_EXPORT int p2pdma_topo_load_live(struct p2pdma_ctx *ctx,
 		.kind = P2PDMA_SRC_LIVE, .where = "/sys", .sysroot = "/sys",
 		.root = "",
 	};
-	int ret;
 
-	p2pdma_clear_err(ctx);
-	ret = sysfs_check_dir(ctx, src.sysroot);
-	if (ret)
-		return ret;
-	return lp_load(ctx, &src, "live", out);
+	return load_sysfs_tree(ctx, &src, "live", out);
 }
 
 P2PDMA_EXPORT int p2pdma_topo_load_sysfs(struct p2pdma_ctx *ctx, const char *dir,
@@ -960,37 +969,27 @@ P2PDMA_EXPORT int p2pdma_topo_load_sysfs(struct p2pdma_ctx *ctx, const char *dir
 	struct lp_source src = {
 		.kind = P2PDMA_SRC_SYSFS, .where = dir, .sysroot = dir,
 	};
-	int ret;
 
-	p2pdma_clear_err(ctx);
-	*out = NULL;
-	if (!dir || !*dir)
+	if (!dir || !*dir) {
+		*out = NULL;
 		return p2pdma_err(ctx, -EINVAL, "sysfs: no directory given");
-	ret = sysfs_check_dir(ctx, dir);
-	if (ret)
-		return ret;
-	return lp_load(ctx, &src, dir, out);
+	}
+	return load_sysfs_tree(ctx, &src, dir, out);
 }
 
 P2PDMA_EXPORT int p2pdma_topo_load_root(struct p2pdma_ctx *ctx, const char *root,
 					struct p2pdma_topo **out)
 {
-	struct lp_source src = { .kind = P2PDMA_SRC_SYSFS };
+	struct lp_source src = {
+		.kind = P2PDMA_SRC_SYSFS, .where = root, .root = root,
+	};
 	char sys[4200];
-	int ret;
 
-	p2pdma_clear_err(ctx);
-	*out = NULL;
 	if (!root || !*root || !strcmp(root, "/"))
 		return p2pdma_topo_load_live(ctx, out);
 	snprintf(sys, sizeof(sys), "%s/sys", root);
-	src.where = root;
 	src.sysroot = sys;
-	src.root = root;
-	ret = sysfs_check_dir(ctx, sys);
-	if (ret)
-		return ret;
-	return lp_load(ctx, &src, root, out);
+	return load_sysfs_tree(ctx, &src, root, out);
 }
 
 P2PDMA_EXPORT int p2pdma_topo_load_dump(struct p2pdma_ctx *ctx, const char *path,

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# runtime-example.sh - examples/p2p-query.c, the program a runtime writes,
+# built against the INSTALLED library through its pkg-config file, run on
+# the captured machine of every real-kernel fixture: each answer (map type,
+# pci_p2pdma_distance()) must be the kernel's own (verdicts.txt).
+. "$(dirname "$0")/lib.sh"
+build=${P2PDMA_BUILDDIR:-$SRC/build}
+command -v pkg-config >/dev/null || { bad "pkg-config missing"; finish; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+if ! meson install -C "$build" --destdir "$tmp/dest" --no-rebuild >"$tmp/install.log" 2>&1; then
+	bad "meson install failed: $(tail -3 "$tmp/install.log")"; finish
+fi
+pc=$(find "$tmp/dest" -name libp2pdma.pc | head -1)
+[ -n "$pc" ] || { bad "no libp2pdma.pc installed"; finish; }
+export PKG_CONFIG_PATH=$(dirname "$pc")
+# The install went below a destdir: relocate its prefix.
+prefix=$tmp/dest$(pkg-config --variable=prefix libp2pdma)
+flags=$(pkg-config --define-variable=prefix="$prefix" --cflags --libs libp2pdma) ||
+	{ bad "pkg-config libp2pdma failed"; finish; }
+libdir=$(pkg-config --define-variable=prefix="$prefix" --variable=libdir libp2pdma)
+if ${CC:-cc} -std=c11 -Wall -Werror -o "$tmp/p2p-query" "$SRC/examples/p2p-query.c" $flags 2>"$tmp/cc.log"; then
+	ok
+else
+	bad "the example does not build against the installed library: $(head -5 "$tmp/cc.log")"; finish
+fi
+
+scenarios=0
+for dir in "$FIX"/kernel/*/; do
+	[ -f "$dir/sysfs.tar.gz" ] || continue
+	name=$(basename "$dir")
+	root=$tmp/root-$name
+	mkdir -p "$root/proc/sys/kernel"
+	tar -xzf "$dir/sysfs.tar.gz" -C "$root" && mv "$root/sysfs" "$root/sys"
+	cp "$dir/cpuinfo" "$root/proc/cpuinfo"
+	cp "$dir/cmdline" "$root/proc/cmdline"
+	cp "$dir/uname" "$root/proc/sys/kernel/osrelease"
+	# The kernel's answers, per provider.
+	for p in $(awk '$1 == "VERDICT" {print $2}' "$dir/verdicts.txt" | sort -u); do
+		clients=$(awk -v p="$p" '$1 == "VERDICT" && $2 == p {print $3}' "$dir/verdicts.txt")
+		# shellcheck disable=SC2086
+		LD_LIBRARY_PATH=$libdir "$tmp/p2p-query" -r "$root" "$p" $clients >"$tmp/out" 2>"$tmp/err" ||
+			{ bad "$name: p2p-query failed: $(head -2 "$tmp/err")"; continue; }
+		while read -r _ prov cli _ kname _ kdist; do
+			[ "$prov" = "$p" ] || continue
+			got=$(awk -v c="$cli" '$1 == c {print $4, $5}' "$tmp/out")
+			if [ "$got" = "$kname $kdist" ]; then ok
+			else bad "$name: $cli -> $p: kernel $kname $kdist, example '$got'"; fi
+		done < <(awk '$1 == "VERDICT"' "$dir/verdicts.txt")
+	done
+	scenarios=$((scenarios + 1))
+	rm -rf "$root"
+done
+# A glob that matched nothing must fail.
+[ "$scenarios" -ge 50 ] && ok || bad "only $scenarios kernel fixtures found"
+echo "runtime-example.sh: $scenarios captured machines"
+finish
