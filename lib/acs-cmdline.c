@@ -322,7 +322,7 @@ static bool warn_once(const struct p2pdma_acs_log *log)
 	return true;
 }
 
-/* Bits __pci_config_acs() accepts (spec 2.7, Appendix A). */
+/* Bits __pci_config_acs() accepts (doc/kernel-model.md §2.7, §A). */
 #define ACS_DEFINED (P2PDMA_ACS_SV | P2PDMA_ACS_TB | P2PDMA_ACS_RR | \
 		     P2PDMA_ACS_CR | P2PDMA_ACS_UF | P2PDMA_ACS_EC | \
 		     P2PDMA_ACS_DT)

@@ -36,12 +36,12 @@ enum p2pdma_hb_era {
 	/*
 	 * 5.4 and later: map types; ACS-redirected paths become
 	 * THRU_HOST_BRIDGE and, like paths without a common ancestor, go to
-	 * host_bridge_whitelist() with pci_p2pdma_whitelist[] (spec 2.2, 2.4).
+	 * host_bridge_whitelist() with pci_p2pdma_whitelist[] (doc/kernel-model.md §2.2, §2.4).
 	 */
 	P2PDMA_HB_TABLE,
 };
 
-/* Which pci=...acs... code the kernel has (spec 2.7). */
+/* Which pci=...acs... code the kernel has (doc/kernel-model.md §2.7). */
 enum p2pdma_acs_cmdline_era {
 	/*
 	 * 4.19 - 6.10: only disable_acs_redir=, applied by
@@ -91,7 +91,7 @@ enum p2pdma_acs_cmdline_era {
  * @acs_list_size: the ACS list text buffer (PAGE_SIZE kmalloc before 5.14,
  *                 128 bytes on the stack since)
  * @acs_cmdline: which ACS command-line code the kernel has
- * @msg_acs: warning 1 (spec 2.8), "%s" = provider name
+ * @msg_acs: warning 1 (doc/kernel-model.md §2.8), "%s" = provider name
  * @msg_acs_fix: warning 2, "%s" = ';' list
  * @msg_not_supported: warning 4, "%s" = provider name
  * @msg_hb_not_listed: warning 3 "%04x:%04x", NULL where not printed
@@ -149,7 +149,7 @@ p2pdma_policy_hostdev(const struct p2pdma_policy *pol,
 		      const struct p2pdma_host_bridge *hb);
 
 /*
- * host_bridge_whitelist() (spec 2.4) under the profile:
+ * host_bridge_whitelist() (doc/kernel-model.md §2.4) under the profile:
  *  - same host bridge: allowed iff @hostdev_a matches a row (a
  *    REQ_SAME_HOST_BRIDGE row is fine);
  *  - different: both match and neither matched row has

@@ -94,7 +94,7 @@ static const struct p2pdma_kernel_profile profiles[] = {
 	  true, true, true, 128, P2PDMA_ACS_CMDLINE_REDIR_ONLY,
 	  MSG_ACS, MSG_ACS_FIX, MSG_NOT_SUPP, MSG_HB },
 	{ "6.11", P2PDMA_KV(6, 11),
-	  "47c8846a49ba PCI: Extend ACS configurability (pci=config_acs=; release from spec 6)",
+	  "47c8846a49ba PCI: Extend ACS configurability (pci=config_acs=; release from doc/kernel-model.md §6)",
 	  false, P2PDMA_HB_TABLE, false, 0, true, true, false, true,
 	  true, true, true, 128, P2PDMA_ACS_CMDLINE_CONFIG_6_11,
 	  MSG_ACS, MSG_ACS_FIX, MSG_NOT_SUPP, MSG_HB },

@@ -80,12 +80,12 @@ P2PDMA_EXPORT const char *p2pdma_map_type_name(enum p2pdma_map_type t)
 	return "INVALID";
 }
 
-/* --- the host-bridge stage (spec 2.4) --- */
+/* --- the host-bridge stage (doc/kernel-model.md §2.4) --- */
 
 /*
  * host_bridge_whitelist(a, b): same host bridge -> that bridge's device
  * alone decides; different -> both must match with no REQ_SAME_HOST_BRIDGE.
- * No candidate device -> false, silently (spec 2.1).
+ * No candidate device -> false, silently (doc/kernel-model.md §2.1).
  */
 static bool hb_allowed(const struct p2pdma_policy *pol,
 		       const struct p2pdma_dev *ha, const struct p2pdma_dev *hb,
@@ -233,7 +233,7 @@ P2PDMA_EXPORT uint32_t p2pdma_cache_key(const struct p2pdma_dev *client)
 	       client->devfn;
 }
 
-/* --- the explained calculation (spec 2.2) --- */
+/* --- the explained calculation (doc/kernel-model.md §2.2) --- */
 
 /* dev_warn()'s prefix: driver name, or the bus name when unbound. */
 static void add_dmesg(struct p2pdma_verdict *v, const struct p2pdma_dev *dev,

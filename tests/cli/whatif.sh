@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# whatif.sh - the what-if options do what they say (spec 2.7, issue #3):
+# whatif.sh - the what-if options do what they say (doc/kernel-model.md §2.7, issue #3):
 # --cmdline '' applies nothing; a command line is a whole new boot; --iommu
 # sets the kernel's default ACS bits; --acs-* edit one register.
 . "$(dirname "$0")/lib.sh"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* test-cmdline.c - pci=disable_acs_redir= / pci=config_acs= parsing and boot application (spec 2.7) */
+/* test-cmdline.c - pci=disable_acs_redir= / pci=config_acs= parsing and boot application (doc/kernel-model.md §2.7) */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -153,7 +153,7 @@ static void test_xeon_8gpu(void **state)
 	size_t i, gpus = 0;
 
 	(void)state;
-	/* Switches A-C: RR|CR on, as the kernel sets them with an IOMMU (spec 2.7). */
+	/* Switches A-C: RR|CR on, as the kernel sets them with an IOMMU (doc/kernel-model.md §2.7). */
 	for (i = 0; i < sizeof(redir_dsp) / sizeof(redir_dsp[0]); i++) {
 		const struct p2pdma_dev *d = dev(t, redir_dsp[i]);
 
@@ -214,7 +214,7 @@ static void test_epyc_2s(void **state)
 	(void)state;
 	p2pdma_topo_machine(t, &mi);
 	assert_string_equal(mi.cpu_vendor, "AuthenticAMD");
-	assert_true(mi.cpu_family >= 0x17);	/* the Zen CPU rule applies (spec 1.2) */
+	assert_true(mi.cpu_family >= 0x17);	/* the Zen CPU rule applies (doc/kernel-model.md §1.2) */
 	assert_true(pf->multifunction);
 	assert_true(dev(t, "0000:42:00.1")->multifunction);
 	assert_true(pf->has_sriov);
@@ -228,7 +228,7 @@ static void test_epyc_2s(void **state)
 		assert_true(vf->is_vf);
 		assert_ptr_equal(vf->physfn, pf);
 		assert_int_equal(vf->device, 0x101e);
-		/* A VF's upstream bridge is its PF's (spec 2.1). */
+		/* A VF's upstream bridge is its PF's (doc/kernel-model.md §2.1). */
 		assert_ptr_equal(vf->upstream, pf->upstream);
 	}
 	assert_false(dev(t, "0000:42:00.1")->is_vf);

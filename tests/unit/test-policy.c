@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* test-policy.c - kernel profiles, allow list and CPU rule (spec 1.2, 2.4, 6) */
+/* test-policy.c - kernel profiles, allow list and CPU rule (doc/kernel-model.md §1.2, §2.4, §6) */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -53,7 +53,7 @@ static struct p2pdma_policy *policy(const char *kernel, const char *cpu)
 	return pol;
 }
 
-/* --- release parsing and profile selection (spec 6) --- */
+/* --- release parsing and profile selection (doc/kernel-model.md §6) --- */
 
 static const struct {
 	const char *spec;
@@ -135,7 +135,7 @@ static void test_default_profile(void **state)
 	p2pdma_policy_destroy(pol);
 }
 
-/* Per-era feature flags (spec 2.2, 2.5, 2.8, 6). */
+/* Per-era feature flags (doc/kernel-model.md §2.2, §2.5, §2.8, §6). */
 static void test_profile_features(void **state)
 {
 	static const struct {
@@ -180,7 +180,7 @@ static void test_profile_features(void **state)
 	}
 }
 
-/* --- allow list (spec 1.2 table, 2.4) --- */
+/* --- allow list (doc/kernel-model.md §1.2 table, §2.4) --- */
 
 static const struct {
 	const char *spec;
@@ -310,7 +310,7 @@ static void test_host_bridge_allowed(void **state)
 	}
 }
 
-/* spec 2.4: the first matching row decides (tables are in kernel order). */
+/* doc/kernel-model.md §2.4: the first matching row decides (tables are in kernel order). */
 static void test_first_match(void **state)
 {
 	struct p2pdma_policy *pol = policy("7.2", NULL);
@@ -328,7 +328,7 @@ static void test_first_match(void **state)
 	p2pdma_policy_destroy(pol);
 }
 
-/* 5.2-5.3: an IOMMU disabled root_complex_whitelist() (spec 2.2 history). */
+/* 5.2-5.3: an IOMMU disabled root_complex_whitelist() (doc/kernel-model.md §2.2 history). */
 static void test_root_complex_iommu(void **state)
 {
 	struct p2pdma_dev zen = mkdev(0x1022, 0x1450);
@@ -346,7 +346,7 @@ static void test_root_complex_iommu(void **state)
 	p2pdma_policy_destroy(pol);
 }
 
-/* spec 2.1 / 2.4: which first function is the host device, per era. */
+/* doc/kernel-model.md §2.1, §2.4: which first function is the host device, per era. */
 static void test_hostdev(void **state)
 {
 	struct p2pdma_dev rp = mkdev(0x8086, 0x2032), hb00 = mkdev(0x8086, 0x2020);
@@ -374,7 +374,7 @@ static void test_hostdev(void **state)
 	p2pdma_policy_destroy(pol);
 }
 
-/* --- CPU rule (spec 1.2, 6) --- */
+/* --- CPU rule (doc/kernel-model.md §1.2, §6) --- */
 
 static const struct {
 	const char *spec;

@@ -66,13 +66,13 @@ static void test_hierarchy(void **state)
 	assert_null(p2pdma_topo_find(t, "0000:03:00.4"));
 	assert_null(p2pdma_topo_find(t, "garbage"));
 
-	/* spec 2.1: root ports and RCiEPs have no upstream bridge */
+	/* doc/kernel-model.md §2.1: root ports and RCiEPs have no upstream bridge */
 	assert_null(rp->upstream);
 	assert_null(rciep->upstream);
 	assert_ptr_equal(up->upstream, rp);
 	assert_ptr_equal(dn->upstream, up);
 	assert_ptr_equal(pf->upstream, dn);
-	/* spec 2.1 / Appendix B.8: VF upstream = PF upstream */
+	/* doc/kernel-model.md §2.1 / §B8: VF upstream = PF upstream */
 	assert_true(vf->is_vf);
 	assert_ptr_equal(vf->physfn, pf);
 	assert_ptr_equal(vf->upstream, dn);
@@ -88,7 +88,7 @@ static void test_hierarchy(void **state)
 	p2pdma_host_bridge_get_info(rp->hb, &hi);
 	assert_string_equal(hi.name, "pci0000:00");
 	assert_int_equal(hi.bus_end, 3);
-	/* spec 2.1: host device = first function if 00.0 or a Root Port */
+	/* doc/kernel-model.md §2.1: host device = first function if 00.0 or a Root Port */
 	assert_ptr_equal(hi.hostdev, p2pdma_topo_find(t, "0000:00:00.0"));
 	p2pdma_host_bridge_get_info(other->hb, &hi);
 	assert_null(hi.hostdev);

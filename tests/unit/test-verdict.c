@@ -88,10 +88,10 @@ static const struct route_case cases[] = {
 	{ "two functions, root port with ACS, listed", "2.2 + 2.4: ACS path through an allow-listed host bridge",
 	  SKX, 0x1000, NULL, { "00:02.0" }, NULL, "10:00.0", "10:00.1", false,
 	  P2PDMA_MAP_THRU_HOST_BRIDGE, 2, "0000:00:02.0", "0000:00:02.0", false, true, 0, { NULL } },
-	{ "PF and its VF", "2.1: VF upstream = PF upstream; 2.2 table dist 2 (App. B 8)",
+	{ "PF and its VF", "2.1: VF upstream = PF upstream; 2.2 table dist 2 (§B8)",
 	  UNLISTED, 0x1000, NULL, { NULL }, NULL, "10:00.1", "10:00.2", true,
 	  P2PDMA_MAP_BUS_ADDR, 2, "0000:00:02.0", "", false, true, 0, { NULL } },
-	{ "two VFs of one PF", "2.2 table: two VFs, dist 2 (App. B 8)",
+	{ "two VFs of one PF", "2.2 table: two VFs, dist 2 (§B8)",
 	  UNLISTED, 0x1000, NULL, { NULL }, NULL, "10:00.2", "10:00.3", true,
 	  P2PDMA_MAP_BUS_ADDR, 2, "0000:00:02.0", "", false, true, 0, { NULL } },
 	{ "switch siblings", "2.2 table: two downstream ports of one switch, dist 4",
@@ -100,13 +100,13 @@ static const struct route_case cases[] = {
 	{ "nested switches", "2.2 table: dist_a + dist_b = 2 + 4",
 	  UNLISTED, 0x1000, NULL, { NULL }, NULL, "03:00.0", "06:00.0", true,
 	  P2PDMA_MAP_BUS_ADDR, 6, "0000:01:00.0", "", false, true, 0, { NULL } },
-	{ "ACS on the provider endpoint", "2.1/2.2: ACS of the provider itself is examined (App. B 1)",
+	{ "ACS on the provider endpoint", "2.1/2.2: ACS of the provider itself is examined (§B1)",
 	  SKX, 0x1000, NULL, { "03:00.0" }, NULL, "03:00.0", "08:00.0", false,
 	  P2PDMA_MAP_THRU_HOST_BRIDGE, 4, "0000:01:00.0", "0000:03:00.0", false, true, 0, { NULL } },
 	{ "ACS on a function, self P2P", "2.2: provider == client examines only its own ACS",
 	  SKX, 0x1000, NULL, { "03:00.0" }, NULL, "03:00.0", "03:00.0", false,
 	  P2PDMA_MAP_THRU_HOST_BRIDGE, 0, "0000:03:00.0", "0000:03:00.0", false, true, 0, { NULL } },
-	{ "ACS on the common ancestor", "2.2: the common ancestor is examined once, from the provider side (App. B 1)",
+	{ "ACS on the common ancestor", "2.2: the common ancestor is examined once, from the provider side (§B1)",
 	  SKX, 0x1000, NULL, { "01:00.0", "00:01.0" }, NULL, "03:00.0", "08:00.0", false,
 	  P2PDMA_MAP_THRU_HOST_BRIDGE, 4, "0000:01:00.0", "0000:01:00.0", false, true, 0, { NULL } },
 	{ "ACS on the client side", "2.2: client side strictly below the common ancestor",
@@ -124,7 +124,7 @@ static const struct route_case cases[] = {
 	  false, true, 2,
 	  { "pci 0000:06:00.0: ACS redirect is set between the client and provider (0000:03:00.0)",
 	    "pci 0000:06:00.0: to disable ACS redirect for this path, add the kernel parameter: pci=disable_acs_redir=0000:03:00.0;0000:02:00.0;0000:01:00.0;0000:06:00.0;0000:05:00.0;0000:02:01.0" } },
-	{ "no common ancestor, ACS everywhere", "2.2: ACS ignored without a common upstream device (App. B 2); message 4 only",
+	{ "no common ancestor, ACS everywhere", "2.2: ACS ignored without a common upstream device (§B2); message 4 only",
 	  UNLISTED, 0x1000, NULL,
 	  { "03:00.0", "02:00.0", "01:00.0", "00:01.0", "00:02.0" }, NULL, "03:00.0", "10:00.0", true,
 	  P2PDMA_MAP_NOT_SUPPORTED, 6, NULL, "", false, true, 1,
@@ -132,22 +132,22 @@ static const struct route_case cases[] = {
 	{ "no common ancestor, listed", "2.2 + 2.4: root ports of one allow-listed host bridge",
 	  SKX, 0x1000, NULL, { NULL }, NULL, "03:00.0", "10:00.0", true,
 	  P2PDMA_MAP_THRU_HOST_BRIDGE, 6, NULL, "", false, true, 0, { NULL } },
-	{ "RCiEP to RCiEP, REQ_SAME_HOST_BRIDGE", "2.2 RCiEPs: chain length 1; 2.4 same host bridge admits a REQ_SAME row (App. B 3)",
+	{ "RCiEP to RCiEP, REQ_SAME_HOST_BRIDGE", "2.2 RCiEPs: chain length 1; 2.4 same host bridge admits a REQ_SAME row (§B3)",
 	  SNB, 0x1000, NULL, { NULL }, NULL, "00:03.0", "00:04.0", true,
 	  P2PDMA_MAP_THRU_HOST_BRIDGE, 2, NULL, "", false, true, 0, { NULL } },
-	{ "different host bridges, REQ_SAME_HOST_BRIDGE", "2.4: different host bridges refuse a REQ_SAME row (App. B 3)",
+	{ "different host bridges, REQ_SAME_HOST_BRIDGE", "2.4: different host bridges refuse a REQ_SAME row (§B3)",
 	  SNB, RPA, NULL, { NULL }, NULL, "03:00.0", "0001:01:00.0", false,
 	  P2PDMA_MAP_NOT_SUPPORTED, 6, NULL, "", false, false, 0, { NULL } },
-	{ "different host bridges, both listed", "2.4: both listed, no flags; 2.1 a Root Port first on the root bus is the host device (App. B 4)",
+	{ "different host bridges, both listed", "2.4: both listed, no flags; 2.1 a Root Port first on the root bus is the host device (§B4)",
 	  SKX, RPA, NULL, { NULL }, NULL, "03:00.0", "0001:01:00.0", false,
 	  P2PDMA_MAP_THRU_HOST_BRIDGE, 6, NULL, "", false, false, 0, { NULL } },
 	{ "different host bridges, one unlisted", "2.4: both host devices must match",
 	  SKX, 0x1000, NULL, { NULL }, NULL, "03:00.0", "0001:01:00.0", false,
 	  P2PDMA_MAP_NOT_SUPPORTED, 6, NULL, "", false, false, 0, { NULL } },
-	{ "host device neither 00.0 nor a root port", "2.1: no candidate -> not allowed, silently (App. B 4)",
+	{ "host device neither 00.0 nor a root port", "2.1: no candidate -> not allowed, silently (§B4)",
 	  SKX, RPA, NULL, { NULL }, NULL, "0002:00:02.0", "0002:00:03.0", false,
 	  P2PDMA_MAP_NOT_SUPPORTED, 2, NULL, "", false, true, 0, { NULL } },
-	{ "CPU rule short-circuits", "1.2/2.4: AMD Zen admits every host-bridge path, no table, no warning (App. B 5)",
+	{ "CPU rule short-circuits", "1.2/2.4: AMD Zen admits every host-bridge path, no table, no warning (§B5)",
 	  UNLISTED, 0x1000, "AuthenticAMD:25", { "02:00.0" }, NULL, "03:00.0", "08:00.0", false,
 	  P2PDMA_MAP_THRU_HOST_BRIDGE, 4, "0000:01:00.0", "0000:02:00.0", true, true, 0, { NULL } },
 	{ "CPU rule on a pre-Zen CPU", "1.2: family < 0x17 does not qualify",
@@ -236,12 +236,12 @@ static void test_table(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		print_message("[ case     ] %s (spec %s)\n", cases[i].name, cases[i].spec);
+		print_message("[ case     ] %s (doc/kernel-model.md §%s)\n", cases[i].name, cases[i].spec);
 		run_case(&cases[i]);
 	}
 }
 
-/* --- spec 2.2 / 2.8: the 128-byte list buffer --- */
+/* --- doc/kernel-model.md §2.2, §2.8: the 128-byte list buffer --- */
 
 static void test_acs_list_truncation(void **state)
 {
