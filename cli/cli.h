@@ -40,8 +40,24 @@ struct cli {
 	unsigned int nnotes;
 };
 
-/* "p2pdma: <message>" on stderr. Returns 2, the usage/input exit status. */
+/* Errors as JSON on stderr ({"error": ..., "exit_status": 2}) when --json
+ * appears anywhere on the command line. */
+extern bool cli_json_errors;
+/* A stream over @under that writes control characters (but newline and
+ * tab) as \xNN: everything the CLI prints goes through one. */
+FILE *cli_safe_stream(FILE *under);
+/* "p2pdma: <message>" on stderr (escaped), or JSON under --json. Returns
+ * 2, the usage/input exit status. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "s" unless @n is 1: "1 pair", "2 pairs". */
+static inline const char *cli_plural(unsigned long long n)
+{
+	return n == 1 ? "" : "s";
+}
+
+/* A command's getopt found an unknown option: its help on stderr, or a
+ * JSON error under --json. Returns 2. */
+int cli_bad_option(char **argv, const char *help);
 /* Look up a BDF argument or fail with a clear message (NULL). */
 const struct p2pdma_dev *cli_find_dev(struct cli *cli, const char *bdf);
 /* The kernel's pure router. */

@@ -611,7 +611,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		switch (opt) {
 		case 'j': cli->json = true; break;
 		case 'h': fputs(check_help, cli->out); return 0;
-		default: fputs(check_help, stderr); return 2;
+		default: return cli_bad_option(argv, check_help);
 		}
 	}
 	if (argc - optind < 2) {

@@ -34,10 +34,12 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 			fputs(export_help, cli->out);
 			return 0;
 		case 'j': case 'd':
+			if (fmt && fmt != opt)
+				return cli_error("export: --json and --dump exclude each other: say one");
 			fmt = opt;
 			break;
 		default:
-			return cli_error("export: try 'p2pdma export --help'");
+			return cli_bad_option(argv, export_help);
 		}
 	}
 	if (optind < argc)

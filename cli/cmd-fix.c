@@ -362,7 +362,7 @@ int cmd_fix(struct cli *cli, int argc, char **argv)
 		switch (opt) {
 		case 'j': cli->json = true; break;
 		case 'h': fputs(fix_help, cli->out); return 0;
-		default: fputs(fix_help, stderr); return 2;
+		default: return cli_bad_option(argv, fix_help);
 		}
 	}
 	if (argc - optind != 2) {

@@ -316,9 +316,9 @@ static void matrix_key(struct matrix *m, const size_t count[3])
 	FILE *out = m->cli->out;
 	size_t i, n = m->n;
 
-	fprintf(out, "\n%zu pairs: %zu BUS_ADDR, %zu THRU_HOST_BRIDGE, %zu NOT_SUPPORTED"
+	fprintf(out, "\n%zu pair%s: %zu BUS_ADDR, %zu THRU_HOST_BRIDGE, %zu NOT_SUPPORTED"
 		" (the diagonal is each function with itself)\n",
-		n * n, count[0], count[1], count[2]);
+		n * n, cli_plural(n * n), count[0], count[1], count[2]);
 	fprintf(out, "\nKey:\n");
 	for (i = 0; i < n; i++) {
 		struct p2pdma_dev_info in;
@@ -364,7 +364,8 @@ static int matrix_text(struct matrix *m)
 		m->one_domain &= a.domain == b.domain;
 	}
 	cli_print_upfront(m->cli);
-	fprintf(out, "%s: %zu of %zu functions", p2pdma_topo_name(m->cli->topo), m->n, m->nall);
+	fprintf(out, "%s: %zu of %zu function%s", p2pdma_topo_name(m->cli->topo), m->n, m->nall,
+		cli_plural(m->nall));
 	if (m->defaulted)
 		fprintf(out, " (GPUs, NICs, storage, accelerators; --all for every function)");
 	else if (m->cls)
@@ -404,7 +405,7 @@ int cmd_matrix(struct cli *cli, int argc, char **argv)
 		case 'c': m.cls = optarg; break;
 		case 'd': list = optarg; break;
 		case 'h': fputs(matrix_help, cli->out); return 0;
-		default: fputs(matrix_help, stderr); return 2;
+		default: return cli_bad_option(argv, matrix_help);
 		}
 	}
 	if (optind < argc)

@@ -351,7 +351,7 @@ int cmd_providers(struct cli *cli, int argc, char **argv)
 			break;
 		}
 		case 'h': fputs(providers_help, cli->out); return 0;
-		default: fputs(providers_help, stderr); return 2;
+		default: return cli_bad_option(argv, providers_help);
 		}
 	}
 	if (!p.seed_set)

@@ -543,7 +543,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 		case 'h': fputs(report_help, cli->out); return 0;
 		case 'j': cli->json = true; break;
 		case 'r': require = true; break;
-		default: return cli_error("report: try 'p2pdma report --help'");
+		default: return cli_bad_option(argv, report_help);
 		}
 	}
 	if (optind < argc)

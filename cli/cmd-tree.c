@@ -104,14 +104,20 @@ struct tree {
 	struct p2pdma_dev_info *info;	/* per function, enumeration order */
 };
 
-static void print_line(struct tree *t, size_t i, const char *prefix, bool last)
+/* Deeper than this, lines stop moving right and say their depth. */
+#define TREE_INDENT_MAX 32
+
+static void print_line(struct tree *t, size_t i, const char *prefix, bool last,
+		       unsigned int depth)
 {
 	const struct p2pdma_dev_info *in = &t->info[i];
-	char acs[96];
+	char acs[96], deep[32] = "";
 
 	acs_text(in, acs, sizeof(acs));
-	fprintf(t->cli->out, "%s%s %s  %04x:%04x  %-15s %s%s%s  %s",
-		prefix, last ? "`--" : "|--", in->bdf, in->vendor, in->device,
+	if (depth > TREE_INDENT_MAX)
+		snprintf(deep, sizeof(deep), "[depth %u] ", depth);
+	fprintf(t->cli->out, "%s%s %s%s  %04x:%04x  %-15s %s%s%s  %s",
+		prefix, last ? "`--" : "|--", deep, in->bdf, in->vendor, in->device,
 		in->is_bridge && in->pcie_type == P2PDMA_PCIE_NONE ? "pci_bridge" :
 		p2pdma_pcie_type_name(in->pcie_type),
 		in->vendor_name ? in->vendor_name : "",
@@ -144,7 +150,7 @@ static bool is_child(const struct tree *t, size_t i,
 
 static void walk_text(struct tree *t, const struct p2pdma_dev *parent,
 		      const struct p2pdma_host_bridge *hb, char *prefix,
-		      size_t plen)
+		      size_t plen, unsigned int depth)
 {
 	size_t i, last = (size_t)-1;
 
@@ -154,12 +160,19 @@ static void walk_text(struct tree *t, const struct p2pdma_dev *parent,
 	for (i = 0; i < t->n; i++) {
 		if (!is_child(t, i, parent, hb))
 			continue;
-		print_line(t, i, prefix, i == last);
-		if (t->info[i].is_bridge && plen + 5 < 256) {
+		print_line(t, i, prefix, i == last, depth);
+		if (!t->info[i].is_bridge)
+			continue;
+		/* Every function is printed; past TREE_INDENT_MAX levels the
+		 * indentation stops growing and the depth is written out. */
+		if (depth < TREE_INDENT_MAX) {
 			strcpy(prefix + plen, i == last ? "    " : "|   ");
 			walk_text(t, p2pdma_topo_dev(t->cli->topo, i), hb, prefix,
-				  plen + 4);
+				  plen + 4, depth + 1);
 			prefix[plen] = '\0';
+		} else {
+			walk_text(t, p2pdma_topo_dev(t->cli->topo, i), hb, prefix,
+				  plen, depth + 1);
 		}
 	}
 }
@@ -219,9 +232,10 @@ int cmd_tree(struct cli *cli, int argc, char **argv)
 	if (cli->json)
 		hbs = json_array();
 	else
-		fprintf(cli->out, "%s: %zu functions, %zu host bridges\n",
-			p2pdma_topo_name(cli->topo), t.n,
-			p2pdma_topo_num_host_bridges(cli->topo));
+		fprintf(cli->out, "%s: %zu function%s, %zu host bridge%s\n",
+			p2pdma_topo_name(cli->topo), t.n, cli_plural(t.n),
+			p2pdma_topo_num_host_bridges(cli->topo),
+			cli_plural(p2pdma_topo_num_host_bridges(cli->topo)));
 	for (h = 0; h < p2pdma_topo_num_host_bridges(cli->topo); h++) {
 		const struct p2pdma_host_bridge *hb = p2pdma_topo_host_bridge(cli->topo, h);
 		struct p2pdma_host_bridge_info hi;
@@ -255,7 +269,7 @@ int cmd_tree(struct cli *cli, int argc, char **argv)
 			fprintf(cli->out, "%s  no host bridge device (first function is neither 00.0 nor a Root Port)\n",
 				hi.name);
 		}
-		walk_text(&t, NULL, hb, prefix, 0);
+		walk_text(&t, NULL, hb, prefix, 0, 1);
 	}
 	free(t.info);
 	if (cli->json) {

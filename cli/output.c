@@ -1,18 +1,72 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* output.c - errors, device lookup and JSON printing shared by the commands */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 
+bool cli_json_errors;
+
+/*
+ * Text from a topology file or a device can hold terminal escape
+ * sequences (a driver name in a crafted JSON topology). Nothing reaches
+ * the terminal raw: control characters other than newline and tab are
+ * written as \xNN.
+ */
+static void put_escaped(FILE *f, const char *buf, size_t n)
+{
+	size_t i, start = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		if ((c >= 0x20 && c != 0x7f) || c == '\n' || c == '\t')
+			continue;
+		fwrite(buf + start, 1, i - start, f);
+		fprintf(f, "\\x%02x", c);
+		start = i + 1;
+	}
+	fwrite(buf + start, 1, n - start, f);
+}
+
+static ssize_t safe_write(void *cookie, const char *buf, size_t n)
+{
+	put_escaped(cookie, buf, n);
+	return ferror((FILE *)cookie) ? -1 : (ssize_t)n;
+}
+
+FILE *cli_safe_stream(FILE *under)
+{
+	static const cookie_io_functions_t io = { .write = safe_write };
+
+	return fopencookie(under, "w", io);
+}
+
 int cli_error(const char *fmt, ...)
 {
+	char msg[2048];
 	va_list ap;
 
-	fputs("p2pdma: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (cli_json_errors) {
+		/* Under --json an error is JSON too, on stderr (jansson
+		 * escapes the control characters). */
+		json_t *e = json_pack("{s:s, s:i}", "error", msg, "exit_status", 2);
+
+		if (e) {
+			json_dumpf(e, stderr, JSON_COMPACT);
+			fputc('\n', stderr);
+			json_decref(e);
+			return 2;
+		}
+	}
+	fputs("p2pdma: ", stderr);
+	put_escaped(stderr, msg, strlen(msg));
 	fputc('\n', stderr);
 	return 2;
 }
@@ -75,4 +129,14 @@ void cli_print_upfront(const struct cli *cli)
 const struct p2pdma_router *cli_router(struct cli *cli)
 {
 	return p2pdma_kernel_router(cli->k);
+}
+
+int cli_bad_option(char **argv, const char *help)
+{
+	/* getopt said nothing under --json (opterr 0): say it here. */
+	if (cli_json_errors)
+		return cli_error("%s: unknown option or missing argument '%s'",
+				 argv[0], optind > 0 ? argv[optind - 1] : "");
+	fputs(help, stderr);
+	return 2;
 }

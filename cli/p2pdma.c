@@ -102,6 +102,7 @@ struct options {
 	const char *cpu;
 	const char *cmdline;	/* NULL: not given */
 	bool iommu;
+	bool no_names;
 	struct acs_edit edits[MAX_ACS_EDITS];
 	unsigned int nedits;
 };
@@ -174,7 +175,8 @@ static int parse_acs_bits(const char *s, uint16_t *out)
 
 		errno = 0;
 		n = strtoul(s, &end, 0);
-		if (errno || *end || n > 0xffff)
+		/* ACS Control defines bits 0-6 (SV..DT); the rest is reserved. */
+		if (errno || *end || n > 0x7f)
 			return -EINVAL;
 		*out = (uint16_t)n;
 		return 0;
@@ -214,7 +216,7 @@ static int apply_acs_edit(struct cli *cli, const struct acs_edit *e)
 	if (!dev)
 		return 2;
 	if (eq && parse_acs_bits(eq + 1, &bits))
-		return cli_error("'%s': ACS bits are SV,TB,RR,CR,UF,EC,DT (comma separated) or a number",
+		return cli_error("'%s': ACS bits are SV,TB,RR,CR,UF,EC,DT (comma separated) or a number up to 0x7f (bits 7-15 are reserved)",
 				 eq + 1);
 	p2pdma_dev_get_info(dev, &info, sizeof(info));
 	ctrl = info.acs_ctrl;
@@ -313,12 +315,32 @@ out:
 	return ret;
 }
 
+static const char examples_help[] =
+"Usage: p2pdma examples [--json]\n"
+"\n"
+"The bundled example machines, by name, with a line on each. Use one as the\n"
+"source of any command: p2pdma --example NAME report.\n";
+
 static int cmd_examples(struct cli *cli, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	size_t i;
+	int opt;
 
-	(void)argc;
-	(void)argv;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j': cli->json = true; break;
+		case 'h': fputs(examples_help, cli->out); return 0;
+		default: return cli_bad_option(argv, examples_help);
+		}
+	}
+	if (optind < argc)
+		return cli_error("examples: unexpected argument '%s'", argv[optind]);
 	if (cli->json) {
 		json_t *arr = json_array();
 
@@ -356,50 +378,46 @@ static void log_to_stderr(void *data, int level, const char *msg)
 		level <= P2PDMA_LOG_WARNING ? "warning: " : "", msg);
 }
 
-int main(int argc, char **argv)
+/* The global options, up to the command name. -1: go on; else exit status. */
+static int parse_globals(struct cli *cli, struct options *o, int argc, char **argv)
 {
-	struct cli cli = { .prog = "p2pdma", .out = stdout };
-	struct options o = { 0 };
-	const struct command *cmd = NULL;
-	bool names = true;
-	size_t i;
-	int opt, ret;
+	int opt;
 
 	/* '+': stop at the command name; the command parses the rest. */
 	while ((opt = getopt_long(argc, argv, "+hV", global_opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_SYSFS: case OPT_DUMP: case OPT_TOPOLOGY:
 		case OPT_EXAMPLE: case OPT_SYNTH:
-			if (set_source(&o, opt, optarg))
+			if (set_source(o, opt, optarg))
 				return 2;
 			break;
-		case OPT_KERNEL: o.kernel = optarg; break;
-		case OPT_CPU: o.cpu = optarg; break;
-		case OPT_CMDLINE: o.cmdline = optarg; break;
-		case OPT_IOMMU: o.iommu = true; break;
+		case OPT_KERNEL: o->kernel = optarg; break;
+		case OPT_CPU: o->cpu = optarg; break;
+		case OPT_CMDLINE: o->cmdline = optarg; break;
+		case OPT_IOMMU: o->iommu = true; break;
 		case OPT_ACS: case OPT_ACS_SET: case OPT_ACS_CLEAR:
-			if (o.nedits == MAX_ACS_EDITS)
+			if (o->nedits == MAX_ACS_EDITS)
 				return cli_error("too many ACS edits");
-			o.edits[o.nedits].op = opt;
-			o.edits[o.nedits++].arg = optarg;
+			o->edits[o->nedits].op = opt;
+			o->edits[o->nedits++].arg = optarg;
 			break;
-		case OPT_JSON: cli.json = true; break;
-		case OPT_NO_NAMES: names = false; break;
+		case OPT_JSON: cli->json = true; break;
+		case OPT_NO_NAMES: o->no_names = true; break;
 		case OPT_SEED: {
 			char *end;
 
 			errno = 0;
-			cli.seed = strtoull(optarg, &end, 0);
+			cli->seed = strtoull(optarg, &end, 0);
 			if (errno || *end || !*optarg)
 				return cli_error("--seed wants a number, got '%s'", optarg);
-			cli.seed_set = true;
+			cli->seed_set = true;
 			break;
 		}
 		case 'h':
-			fputs(usage_text, stdout);
+			fputs(usage_text, cli->out);
 			return 0;
 		case 'V':
-			printf("p2pdma %s\n", p2pdma_version());
+			fprintf(cli->out, "p2pdma %s\n", p2pdma_version());
 			return 0;
 		default:
 			fputs("Try 'p2pdma --help'.\n", stderr);
@@ -410,55 +428,92 @@ int main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return 2;
 	}
+	return -1;
+}
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[optind], commands[i].name))
-			cmd = &commands[i];
-	if (!cmd)
-		return cli_error("unknown command '%s' (try 'p2pdma --help')",
-				 argv[optind]);
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
 
-	/* Help of a command needs no topology. */
-	for (i = (size_t)optind + 1; i < (size_t)argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			break;
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			int cargc = argc - optind;
+/* "COMMAND ... --help": a command's help needs no topology. */
+static bool wants_help(int argc, char **argv)
+{
+	int i;
 
-			/* Commands print their help before touching cli->topo. */
-			cli.out = stdout;
-			argv += optind;
-			optind = 0;
-			return cmd->fn(&cli, cargc, argv);
-		}
-	}
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	return false;
+}
 
-	if (p2pdma_ctx_create(&cli.ctx))
+/* Load, boot and run the command; the exit status. */
+static int run_command(struct cli *cli, const struct options *o,
+		       const struct command *cmd, int argc, char **argv)
+{
+	int ret = 0;
+
+	if (p2pdma_ctx_create(&cli->ctx))
 		return cli_error("out of memory");
-	p2pdma_ctx_set_log(cli.ctx, log_to_stderr, NULL, P2PDMA_LOG_WARNING);
-	if (!names)
-		p2pdma_ctx_set_param(cli.ctx, "names", "0");
-
-	ret = 0;
+	p2pdma_ctx_set_log(cli->ctx, log_to_stderr, NULL, P2PDMA_LOG_WARNING);
+	if (o->no_names)
+		p2pdma_ctx_set_param(cli->ctx, "names", "0");
 	if (cmd->needs_topo) {
-		ret = load_source(&cli, &o);
+		ret = load_source(cli, o);
 		if (!ret)
-			ret = boot_kernel(&cli, &o);
+			ret = boot_kernel(cli, o);
 	}
-	if (!ret) {
-		int cargc = argc - optind;
-		char **cargv = &argv[optind];
+	/* optind 0, not 1: glibc then forgets the '+' of the global parse
+	 * and commands take options after their operands too. */
+	optind = 0;
+	if (!ret)
+		ret = cmd->fn(cli, argc, argv);
+	return ret;
+}
 
-		/* 0, not 1: glibc then forgets the '+' of the global parse and
-		 * commands take options after their operands too. */
-		optind = 0;
-		ret = cmd->fn(&cli, cargc, cargv);
+int main(int argc, char **argv)
+{
+	struct cli cli = { .prog = "p2pdma" };
+	struct options o = { 0 };
+	const struct command *cmd;
+	unsigned int i;
+	int ret;
+
+	cli.out = cli_safe_stream(stdout);
+	if (!cli.out)
+		cli.out = stdout;
+	for (i = 1; i < (unsigned int)argc && strcmp(argv[i], "--"); i++)
+		cli_json_errors |= !strcmp(argv[i], "--json");
+	/* Under --json, getopt's own messages would not be JSON. */
+	if (cli_json_errors)
+		opterr = 0;
+	ret = parse_globals(&cli, &o, argc, argv);
+	if (ret < 0) {
+		int cargc = argc - optind;
+		char **cargv = argv + optind;
+
+		cmd = find_command(cargv[0]);
+		if (!cmd) {
+			ret = cli_error("unknown command '%s' (try 'p2pdma --help')", cargv[0]);
+		} else if (wants_help(cargc, cargv)) {
+			optind = 0;
+			ret = cmd->fn(&cli, cargc, cargv);
+		} else {
+			ret = run_command(&cli, &o, cmd, cargc, cargv);
+		}
 	}
 	for (i = 0; i < cli.nnotes; i++)
 		free(cli.notes[i]);
 	p2pdma_kernel_shutdown(cli.k);
 	p2pdma_topo_destroy(cli.loaded);
 	p2pdma_ctx_destroy(cli.ctx);
-	if (fflush(stdout) == EOF || ferror(stdout)) {
+	if (fflush(cli.out) == EOF || ferror(cli.out) || (cli.out != stdout && fclose(cli.out)) ||
+	    fflush(stdout) == EOF || ferror(stdout)) {
 		fprintf(stderr, "p2pdma: error writing output\n");
 		return 2;
 	}
