@@ -87,10 +87,10 @@ static const struct p2pdma_kernel_profile profiles[] = {
 	  false, P2PDMA_HB_TABLE, false, 0, true, true, false, true,
 	  true, false, true, 128, P2PDMA_ACS_CMDLINE_REDIR_ONLY,
 	  MSG_ACS, MSG_ACS_FIX, MSG_NOT_SUPP, MSG_HB },
-	{ "6.2", P2PDMA_KV(6, 2),
-	  "PCI/P2PDMA: Attempt to set map_type if it has not been set (lookup computes on a miss; "
-	  "absent in 5.4, present in 6.2+ sources; exact release unverified)",
-	  false, P2PDMA_HB_TABLE, false, 0, true, true, false, true,
+	{ "6.0", P2PDMA_KV(6, 0),
+	  "719c98658058 PCI/P2PDMA: Attempt to set map_type if it has not been set (lookup computes on a "
+	  "miss; dma-mapping pull for 6.0; before it a miss hit WARN_ON_ONCE and mapped nothing)",
+	  true, P2PDMA_HB_TABLE, false, 0, true, true, false, true,
 	  true, true, true, 128, P2PDMA_ACS_CMDLINE_REDIR_ONLY,
 	  MSG_ACS, MSG_ACS_FIX, MSG_NOT_SUPP, MSG_HB },
 	{ "6.11", P2PDMA_KV(6, 11),
@@ -196,6 +196,9 @@ struct p2pdma_policy {
 	char *cmdline;			/* what-if command line, NULL: none */
 	bool iommu_acs;
 	int iommu;			/* 1, 0, -1 unknown */
+	/* The profile in force: profiles[prof] with the stable backports of
+	 * the exact release applied (stable_backports[]). */
+	struct p2pdma_kernel_profile eff;
 	/* Assumptions, as notes: [0] the kernel, [1] the CPU. */
 	struct policy_note {
 		enum p2pdma_note code;
@@ -237,6 +240,7 @@ P2PDMA_EXPORT int p2pdma_policy_create(struct p2pdma_ctx *ctx,
 		return -ENOMEM;
 	pol->ctx = ctx;
 	pol->prof = NPROFILES - 1;
+	pol->eff = profiles[pol->prof];
 	snprintf(pol->release, sizeof(pol->release), "%s", profiles[pol->prof].name);
 	pol->vendor = CPU_UNKNOWN;
 	pol->family = -1;
@@ -298,7 +302,48 @@ P2PDMA_EXPORT const char *p2pdma_policy_note(const struct p2pdma_policy *pol,
 	return NULL;
 }
 
+/* X.Y[.Z]: kv = P2PDMA_KV(X, Y), *sub = Z (0 when absent). */
+static int parse_release3(const char *release, unsigned int *kv, unsigned long *sub);
+
 int p2pdma_parse_release(const char *release, unsigned int *kv)
+{
+	unsigned long sub;
+
+	return parse_release3(release, kv, &sub);
+}
+
+/*
+ * Fixes a stable series carried back from a later release: a release
+ * X.Y.Z with Z >= min_sub behaves like the later profile in that respect.
+ * Sources: doc/kernel-profiles.md.
+ */
+static const struct stable_backport {
+	unsigned int kv;
+	unsigned long min_sub;
+	enum p2pdma_acs_cmdline_era acs_cmdline;
+	const char *what;
+} stable_backports[] = {
+	/* 9cf8a952d57b "PCI/ACS: Fix 'pci=config_acs=' parameter", in
+	 * 6.12.23 (Debian linux 6.12.25-1 changelog, stable 6.12.23 list). */
+	{ P2PDMA_KV(6, 12), 23, P2PDMA_ACS_CMDLINE_CONFIG_6_15,
+	  "9cf8a952d57b (config_acs fix) backported in 6.12.23" },
+};
+
+static void apply_backports(struct p2pdma_policy *pol, unsigned int kv,
+			    unsigned long sub)
+{
+	size_t i;
+
+	pol->eff = profiles[pol->prof];
+	for (i = 0; i < sizeof(stable_backports) / sizeof(stable_backports[0]); i++) {
+		const struct stable_backport *b = &stable_backports[i];
+
+		if (b->kv == kv && sub >= b->min_sub)
+			pol->eff.acs_cmdline = b->acs_cmdline;
+	}
+}
+
+static int parse_release3(const char *release, unsigned int *kv, unsigned long *sub)
 {
 	const char *p = release;
 	unsigned long v[3] = { 0, 0, 0 };
@@ -328,16 +373,18 @@ int p2pdma_parse_release(const char *release, unsigned int *kv)
 	if (*p && *p != '-' && *p != '+' && *p != '_' && *p != '~')
 		return -EINVAL;
 	*kv = P2PDMA_KV(v[0], v[1]);
+	*sub = v[2];
 	return 0;
 }
 
 P2PDMA_EXPORT int p2pdma_policy_set_kernel(struct p2pdma_policy *pol,
 					   const char *release)
 {
+	unsigned long sub;
 	unsigned int kv;
 	size_t i;
 
-	if (p2pdma_parse_release(release, &kv))
+	if (parse_release3(release, &kv, &sub))
 		return p2pdma_err(pol->ctx, -EINVAL,
 				  "'%s' is not a kernel release (expected X.Y[.Z][-suffix], e.g. 6.12 or 6.19-rc1)",
 				  release ? release : "(null)");
@@ -349,6 +396,7 @@ P2PDMA_EXPORT int p2pdma_policy_set_kernel(struct p2pdma_policy *pol,
 		if (profiles[i].kv <= kv)
 			break;
 	pol->prof = i;
+	apply_backports(pol, kv, sub);
 	snprintf(pol->release, sizeof(pol->release), "%s", release);
 	clear_note(pol, NOTE_KERNEL);
 	if (kv > profiles[NPROFILES - 1].kv)
@@ -367,7 +415,7 @@ P2PDMA_EXPORT const char *p2pdma_policy_kernel(const struct p2pdma_policy *pol)
 const struct p2pdma_kernel_profile *
 p2pdma_policy_profile(const struct p2pdma_policy *pol)
 {
-	return &profiles[pol->prof];
+	return &pol->eff;
 }
 
 const struct p2pdma_kernel_profile *p2pdma_kernel_profile_at(size_t i)
@@ -443,7 +491,7 @@ static int lookup_vendor(const char *s, size_t n, enum cpu_vendor *v)
 
 static void update_cpu_note(struct p2pdma_policy *pol)
 {
-	const struct p2pdma_kernel_profile *pr = &profiles[pol->prof];
+	const struct p2pdma_kernel_profile *pr = &pol->eff;
 
 	if (pol->notes[NOTE_CPU].code == P2PDMA_NOTE_CPU_FROM_HOST_BRIDGES ||
 	    pol->notes[NOTE_CPU].code == P2PDMA_NOTE_CPU_NOT_UNDERSTOOD)
@@ -555,7 +603,7 @@ static int cpu_from_machine(struct p2pdma_policy *pol,
 static void cpu_hint_from_host_bridges(struct p2pdma_policy *pol,
 				       const struct p2pdma_topo *topo)
 {
-	const struct p2pdma_kernel_profile *pr = &profiles[pol->prof];
+	const struct p2pdma_kernel_profile *pr = &pol->eff;
 	unsigned int amd = 0, hygon = 0, intel = 0, other = 0;
 	uint32_t i;
 
@@ -621,14 +669,14 @@ P2PDMA_EXPORT bool p2pdma_policy_cpu_rule(const struct p2pdma_policy *pol)
 	 * cpu_supports_p2pdma(): CONFIG_X86, boot CPU x86_vendor ==
 	 * X86_VENDOR_AMD (Hygon is X86_VENDOR_HYGON: no) and x86 >= 0x17.
 	 */
-	return profiles[pol->prof].cpu_rule && pol->vendor == CPU_AMD &&
+	return pol->eff.cpu_rule && pol->vendor == CPU_AMD &&
 	       pol->family >= 0x17;
 }
 
 P2PDMA_EXPORT bool p2pdma_policy_cpu_rule_possible(const struct p2pdma_policy *pol)
 {
 	/* The rule exists, and the CPU is AMD or not known. */
-	return profiles[pol->prof].cpu_rule &&
+	return pol->eff.cpu_rule &&
 	       (pol->vendor == CPU_AMD || pol->vendor == CPU_UNKNOWN);
 }
 
@@ -643,7 +691,7 @@ P2PDMA_EXPORT const struct p2pdma_allow_entry *
 p2pdma_policy_allow_lookup(const struct p2pdma_policy *pol, uint16_t vendor,
 			   uint16_t device)
 {
-	const struct p2pdma_kernel_profile *pr = &profiles[pol->prof];
+	const struct p2pdma_kernel_profile *pr = &pol->eff;
 	size_t i;
 
 	if (pr->hb_era == P2PDMA_HB_NONE)
@@ -671,7 +719,7 @@ p2pdma_policy_hostdev(const struct p2pdma_policy *pol,
 		return NULL;
 	if (f->devfn == 0)
 		return f;
-	if (profiles[pol->prof].hostdev_root_port &&
+	if (pol->eff.hostdev_root_port &&
 	    f->pcie_type == P2PDMA_PCIE_ROOT_PORT)
 		return f;
 	return NULL;
@@ -691,7 +739,7 @@ bool p2pdma_policy_host_bridge_allowed(const struct p2pdma_policy *pol,
 				       const struct p2pdma_allow_entry **entry_a,
 				       const struct p2pdma_allow_entry **entry_b)
 {
-	const struct p2pdma_kernel_profile *pr = &profiles[pol->prof];
+	const struct p2pdma_kernel_profile *pr = &pol->eff;
 	const struct p2pdma_allow_entry *ea = NULL, *eb = NULL;
 	bool ok = false;
 
@@ -883,7 +931,7 @@ int p2pdma_policy_boot_acs(const struct p2pdma_policy *pol, const char *cmdline,
 			   bool captured_defaults, struct p2pdma_topo *topo,
 			   const struct p2pdma_boot_log *log)
 {
-	const struct p2pdma_kernel_profile *pr = &profiles[pol->prof];
+	const struct p2pdma_kernel_profile *pr = &pol->eff;
 	const char *redir = NULL, *config = NULL;
 	struct p2pdma_acs_log alog;
 	bool once = false, once_old = false;
@@ -984,7 +1032,7 @@ P2PDMA_EXPORT bool p2pdma_policy_cmdline_match(const struct p2pdma_policy *pol,
 					       const struct p2pdma_dev *dev,
 					       struct p2pdma_cmdline_match *m)
 {
-	const struct p2pdma_kernel_profile *pr = &profiles[pol->prof];
+	const struct p2pdma_kernel_profile *pr = &pol->eff;
 	const char *redir, *config, *line = cmdline ? cmdline : pol->cmdline;
 	char matched[256];
 	bool once = false, hit = false;

@@ -64,7 +64,9 @@ static const struct {
 	{ "6 X.Y", "6.12", 0, "6.11" },
 	{ "6 X.Y.Z-suffix", "5.10.0-23-amd64", 0, "5.9" },
 	{ "6 -rc counts as the release", "6.19-rc1", 0, "6.15" },
-	{ "6 distro", "6.8.0-84-generic", 0, "6.2" },
+	{ "6 distro", "6.8.0-84-generic", 0, "6.0" },
+	{ "2.6 cache filled on a miss from 6.0 (719c98658058)", "6.0", 0, "6.0" },
+	{ "2.6 5.19 only read the cache", "5.19.17", 0, "5.19" },
 	{ "6 leading v", "v5.4", 0, "5.4" },
 	{ "6 first release", "4.20", 0, "4.20" },
 	{ "6 4.20 point release", "4.20.17", 0, "4.20" },
@@ -131,8 +133,37 @@ static void test_default_profile(void **state)
 			assert_true(last->kv < p->kv);
 		last = p;
 	}
-	assert_ptr_equal(p2pdma_policy_profile(pol), last);
+	assert_string_equal(p2pdma_policy_profile(pol)->name, last->name);
+	assert_int_equal(p2pdma_policy_profile(pol)->kv, last->kv);
 	p2pdma_policy_destroy(pol);
+}
+
+/* Stable backports: a release X.Y.Z carries what its series took later. */
+static void test_stable_backports(void **state)
+{
+	static const struct {
+		const char *release;
+		enum p2pdma_acs_cmdline_era era;
+	} cases[] = {
+		{ "6.12", P2PDMA_ACS_CMDLINE_CONFIG_6_11 },
+		{ "6.12.22", P2PDMA_ACS_CMDLINE_CONFIG_6_11 },
+		/* 9cf8a952d57b reached 6.12.23 (Debian 6.12.25-1 changelog) */
+		{ "6.12.23", P2PDMA_ACS_CMDLINE_CONFIG_6_15 },
+		{ "6.12.117", P2PDMA_ACS_CMDLINE_CONFIG_6_15 },
+		{ "6.11.11", P2PDMA_ACS_CMDLINE_CONFIG_6_11 },
+		{ "6.15", P2PDMA_ACS_CMDLINE_CONFIG_6_15 },
+		{ "6.1.150", P2PDMA_ACS_CMDLINE_REDIR_ONLY },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct p2pdma_policy *pol = policy(cases[i].release, NULL);
+
+		printf("# %s\n", cases[i].release);
+		assert_int_equal(p2pdma_policy_profile(pol)->acs_cmdline, cases[i].era);
+		p2pdma_policy_destroy(pol);
+	}
 }
 
 /* Per-era feature flags (doc/kernel-model.md §2.2, §2.5, §2.8, §6). */
@@ -573,6 +604,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kernel),
 		cmocka_unit_test(test_default_profile),
+		cmocka_unit_test(test_stable_backports),
 		cmocka_unit_test(test_profile_features),
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_rows),
