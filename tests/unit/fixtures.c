@@ -113,3 +113,20 @@ void fixture_acs(struct p2pdma_dev *d, uint16_t cap, uint16_t ctrl)
 	d->acs_cap = cap;
 	d->acs_ctrl = ctrl;
 }
+
+struct p2pdma_ctx *test_ctx;
+
+int fixture_ctx_setup(void **state)
+{
+	(void)state;
+	test_ctx = fixture_ctx();
+	return test_ctx ? 0 : -1;
+}
+
+int fixture_ctx_teardown(void **state)
+{
+	(void)state;
+	p2pdma_ctx_destroy(test_ctx);
+	test_ctx = NULL;
+	return 0;
+}

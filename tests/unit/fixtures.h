@@ -16,6 +16,11 @@
 const char *fixture_path(const char *rel);
 /* A fresh context that logs nothing. */
 struct p2pdma_ctx *fixture_ctx(void);
+/* The context of a test group: set up by fixture_ctx_setup(), freed by
+ * fixture_ctx_teardown() (cmocka group fixtures). */
+extern struct p2pdma_ctx *test_ctx;
+int fixture_ctx_setup(void **state);
+int fixture_ctx_teardown(void **state);
 /* Load JSON text or fail the test with the library's message. */
 struct p2pdma_topo *fixture_json(struct p2pdma_ctx *ctx, const char *json);
 /* A temporary directory (removed by fixture_rmtree). */

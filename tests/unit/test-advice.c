@@ -14,18 +14,17 @@
 
 #include "fixtures.h"
 
-static struct p2pdma_ctx *ctx;
 
 static struct p2pdma_kernel *boot(const struct p2pdma_topo *t, const char *cmdline)
 {
 	struct p2pdma_policy *pol;
 	struct p2pdma_kernel *k;
 
-	assert_int_equal(p2pdma_policy_from_machine(ctx, t, &pol), 0);
+	assert_int_equal(p2pdma_policy_from_machine(test_ctx, t, &pol), 0);
 	if (cmdline)
 		assert_int_equal(p2pdma_policy_set_cmdline(pol, cmdline), 0);
-	if (p2pdma_kernel_boot(ctx, t, pol, &k))
-		fail_msg("boot: %s", p2pdma_ctx_error(ctx));
+	if (p2pdma_kernel_boot(test_ctx, t, pol, &k))
+		fail_msg("boot: %s", p2pdma_ctx_error(test_ctx));
 	p2pdma_policy_destroy(pol);
 	return k;
 }
@@ -34,7 +33,7 @@ static struct p2pdma_topo *example(const char *name)
 {
 	struct p2pdma_topo *t;
 
-	assert_int_equal(p2pdma_topo_load_example(ctx, name, &t), 0);
+	assert_int_equal(p2pdma_topo_load_example(test_ctx, name, &t), 0);
 	return t;
 }
 
@@ -201,8 +200,8 @@ static void test_property_kernel_fixtures(void **state)
 		snprintf(cmd, sizeof(cmd), "gzip -dc '%s/%s/lspci-xxxx.txt.gz' > '%s'",
 			 kdir, e->d_name, dump);
 		assert_int_equal(system(cmd), 0);
-		if (p2pdma_topo_load_dump(ctx, dump, &t))
-			fail_msg("%s: %s", e->d_name, p2pdma_ctx_error(ctx));
+		if (p2pdma_topo_load_dump(test_ctx, dump, &t))
+			fail_msg("%s: %s", e->d_name, p2pdma_ctx_error(test_ctx));
 		check_machine(e->d_name, t, &ty);
 		p2pdma_topo_destroy(t);
 		fixture_rmtree(tmp);
@@ -317,20 +316,6 @@ static void test_already_allowed(void **state)
 	}
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	ctx = fixture_ctx();
-	return ctx ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	p2pdma_ctx_destroy(ctx);
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -341,5 +326,5 @@ int main(void)
 		cmocka_unit_test(test_property_kernel_fixtures),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, fixture_ctx_setup, fixture_ctx_teardown);
 }

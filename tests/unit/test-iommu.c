@@ -14,7 +14,6 @@
 
 #include "fabric.h"
 
-static struct p2pdma_ctx *ctx;
 
 /*
  * Every real-kernel capture that booted with an IOMMU recorded the groups
@@ -44,9 +43,9 @@ static void test_real_kernels(void **state)
 		snprintf(cmd, sizeof(cmd), "tar -xzf '%s' -C '%s'", tgz, tmp);
 		assert_int_equal(system(cmd), 0);
 		snprintf(sys, sizeof(sys), "%s/sysfs", tmp);
-		if (p2pdma_topo_load_sysfs(ctx, sys, &t))
-			fail_msg("%s: %s", e->d_name, p2pdma_ctx_error(ctx));
-		assert_int_equal(p2pdma_iommu_groups_compute(ctx, t, &g), 0);
+		if (p2pdma_topo_load_sysfs(test_ctx, sys, &t))
+			fail_msg("%s: %s", e->d_name, p2pdma_ctx_error(test_ctx));
+		assert_int_equal(p2pdma_iommu_groups_compute(test_ctx, t, &g), 0);
 		n = p2pdma_topo_num_devs(t);
 		for (i = 0; i < n; i++) {
 			struct p2pdma_dev_info a, b;
@@ -84,12 +83,12 @@ static void test_real_kernels(void **state)
 /* The rules on the test fabric. */
 static void test_rules(void **state)
 {
-	struct p2pdma_topo *t = fabric_build(ctx, 0x1237, 0x1000);
+	struct p2pdma_topo *t = fabric_build(test_ctx, 0x1237, 0x1000);
 	struct p2pdma_iommu_groups *g;
 
 	(void)state;
 	/* Ports without SV|RR|CR|UF: nothing below them is isolated. */
-	assert_int_equal(p2pdma_iommu_groups_compute(ctx, t, &g), 0);
+	assert_int_equal(p2pdma_iommu_groups_compute(test_ctx, t, &g), 0);
 	assert_int_equal(p2pdma_iommu_group_of(g, fabric_dev(t, "03:00.0")),
 			 p2pdma_iommu_group_of(g, fabric_dev(t, "08:00.0")));
 	p2pdma_iommu_groups_destroy(g);
@@ -109,7 +108,7 @@ static void test_rules(void **state)
 			fixture_acs(d, ACS_CAP, ACS_CAP);
 		}
 	}
-	assert_int_equal(p2pdma_iommu_groups_compute(ctx, t, &g), 0);
+	assert_int_equal(p2pdma_iommu_groups_compute(test_ctx, t, &g), 0);
 	assert_int_not_equal(p2pdma_iommu_group_of(g, fabric_dev(t, "03:00.0")),
 			     p2pdma_iommu_group_of(g, fabric_dev(t, "08:00.0")));
 	assert_int_not_equal(p2pdma_iommu_group_of(g, fabric_dev(t, "03:00.0")),
@@ -126,25 +125,11 @@ static void test_rules(void **state)
 
 	/* Unknown ACS makes the answer uncertain, never silently certain. */
 	fabric_dev(t, "02:02.0")->acs_state = P2PDMA_ACS_UNKNOWN;
-	assert_int_equal(p2pdma_iommu_groups_compute(ctx, t, &g), 0);
+	assert_int_equal(p2pdma_iommu_groups_compute(test_ctx, t, &g), 0);
 	assert_true(p2pdma_iommu_group_uncertain(g, fabric_dev(t, "08:00.0")));
 	assert_false(p2pdma_iommu_group_uncertain(g, fabric_dev(t, "06:00.0")));
 	p2pdma_iommu_groups_destroy(g);
 	p2pdma_topo_destroy(t);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	ctx = fixture_ctx();
-	return ctx ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	p2pdma_ctx_destroy(ctx);
-	return 0;
 }
 
 int main(void)
@@ -154,5 +139,5 @@ int main(void)
 		cmocka_unit_test(test_rules),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, fixture_ctx_setup, fixture_ctx_teardown);
 }

@@ -14,14 +14,13 @@
 #include "fabric.h"
 #include "kernel-private.h"
 
-static struct p2pdma_ctx *ctx;
 
 #define dev(t, bdf) fabric_dev((t), (bdf))
 
 /* The fabric with memory BARs on P, S, X and the PF (for providers). */
 static struct p2pdma_topo *build(void)
 {
-	struct p2pdma_topo *t = fabric_build(ctx, 0x1237, 0x1000);
+	struct p2pdma_topo *t = fabric_build(test_ctx, 0x1237, 0x1000);
 	static const char *const mem[] = { "03:00.0", "08:00.0", "10:00.0", "10:00.1" };
 	size_t i;
 
@@ -42,10 +41,10 @@ static struct p2pdma_topo *build(void)
 
 static struct p2pdma_kernel *boot(const struct p2pdma_topo *t, const char *cpu)
 {
-	struct p2pdma_policy *pol = fabric_policy(ctx, cpu);
+	struct p2pdma_policy *pol = fabric_policy(test_ctx, cpu);
 	struct p2pdma_kernel *k;
 
-	assert_int_equal(p2pdma_kernel_boot(ctx, t, pol, &k), 0);
+	assert_int_equal(p2pdma_kernel_boot(test_ctx, t, pol, &k), 0);
 	p2pdma_policy_destroy(pol);
 	return k;
 }
@@ -339,20 +338,6 @@ static void test_foreign(void **state)
 	p2pdma_topo_destroy(u);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	ctx = fixture_ctx();
-	return ctx ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	p2pdma_ctx_destroy(ctx);
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -364,5 +349,5 @@ int main(void)
 		cmocka_unit_test(test_foreign),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, fixture_ctx_setup, fixture_ctx_teardown);
 }

@@ -14,11 +14,10 @@
 #include "fabric.h"
 #include "verdict-private.h"
 
-static struct p2pdma_ctx *ctx;
 
-#define build(h, hb1) fabric_build(ctx, (h), (hb1))
+#define build(h, hb1) fabric_build(test_ctx, (h), (hb1))
 #define dev(t, bdf) fabric_dev((t), (bdf))
-#define policy(cpu) fabric_policy(ctx, (cpu))
+#define policy(cpu) fabric_policy(test_ctx, (cpu))
 
 /* The fast path must give the calculation's answer for every pair. */
 static void assert_fast_agrees(const struct p2pdma_router *r, const struct p2pdma_topo *t)
@@ -185,7 +184,7 @@ static void run_case(const struct route_case *c)
 		dev(t, c->acs_on[i])->acs_ctrl = RR_CR | P2PDMA_ACS_SV;
 	if (c->unknown)
 		dev(t, c->unknown)->acs_state = P2PDMA_ACS_UNKNOWN;
-	assert_int_equal(p2pdma_router_create(ctx, t, pol, &r), 0);
+	assert_int_equal(p2pdma_router_create(test_ctx, t, pol, &r), 0);
 	p = dev(t, c->provider);
 	cl = dev(t, c->client);
 	p2pdma_router_calc(r, p, cl, c->verbose, v);
@@ -245,7 +244,7 @@ static void test_table(void **state)
 
 static void test_acs_list_truncation(void **state)
 {
-	struct p2pdma_topo *t = p2pdma_topo_alloc(ctx, P2PDMA_SRC_JSON, "deep");
+	struct p2pdma_topo *t = p2pdma_topo_alloc(test_ctx, P2PDMA_SRC_JSON, "deep");
 	struct p2pdma_policy *pol = policy(NULL);
 	struct p2pdma_verdict *v = malloc(sizeof(*v));
 	struct p2pdma_router *r;
@@ -274,7 +273,7 @@ static void test_acs_list_truncation(void **state)
 	d = fixture_endpoint(t, 0, (uint8_t)(bus - 1), 0, 0, P2PDMA_PCIE_ENDPOINT);
 	fixture_acs(d, ACS_CAP, RR_CR);
 	assert_int_equal(p2pdma_topo_finalize(t, "deep"), 0);
-	assert_int_equal(p2pdma_router_create(ctx, t, pol, &r), 0);
+	assert_int_equal(p2pdma_router_create(test_ctx, t, pol, &r), 0);
 	p2pdma_router_calc(r, d, dev(t, "1d:00.0"), true, v);
 	/* 1 + 11 provider-side nodes + 2 client-side = 14 entries of 13 bytes */
 	assert_int_equal(v->nacs, 14);
@@ -302,7 +301,7 @@ static void test_synth(void **state)
 	size_t i, eps = 0;
 
 	(void)state;
-	assert_int_equal(p2pdma_topo_synth(ctx, "hb=2,rp=2,sw=2,ds=2,ep=4,acs=0.5,seed=3", &t), 0);
+	assert_int_equal(p2pdma_topo_synth(test_ctx, "hb=2,rp=2,sw=2,ds=2,ep=4,acs=0.5,seed=3", &t), 0);
 	fixture_assert_invariants(t);
 	for (i = 0; i < p2pdma_topo_num_devs(t); i++)
 		if (p2pdma_topo_dev(t, i)->pcie_type == P2PDMA_PCIE_ENDPOINT)
@@ -310,12 +309,12 @@ static void test_synth(void **state)
 	assert_int_equal(eps, 2 * 2 * 2 * 2 * 4);
 	assert_int_equal(p2pdma_topo_num_host_bridges(t), 2);
 	pol = policy(NULL);
-	assert_int_equal(p2pdma_router_create(ctx, t, pol, &r), 0);
+	assert_int_equal(p2pdma_router_create(test_ctx, t, pol, &r), 0);
 	assert_fast_agrees(r, t);
 	p2pdma_router_destroy(r);
 	p2pdma_policy_destroy(pol);
 	pol = policy("AuthenticAMD:25");
-	assert_int_equal(p2pdma_router_create(ctx, t, pol, &r), 0);
+	assert_int_equal(p2pdma_router_create(test_ctx, t, pol, &r), 0);
 	assert_fast_agrees(r, t);
 	p2pdma_router_destroy(r);
 	p2pdma_policy_destroy(pol);
@@ -325,9 +324,9 @@ static void test_synth(void **state)
 		size_t k;
 
 		for (k = 0; k < sizeof(kernels) / sizeof(kernels[0]); k++) {
-			assert_int_equal(p2pdma_policy_create(ctx, &pol), 0);
+			assert_int_equal(p2pdma_policy_create(test_ctx, &pol), 0);
 			assert_int_equal(p2pdma_policy_set_kernel(pol, kernels[k]), 0);
-			assert_int_equal(p2pdma_router_create(ctx, t, pol, &r), 0);
+			assert_int_equal(p2pdma_router_create(test_ctx, t, pol, &r), 0);
 			assert_fast_agrees(r, t);
 			p2pdma_router_destroy(r);
 			p2pdma_policy_destroy(pol);
@@ -335,23 +334,9 @@ static void test_synth(void **state)
 	}
 	p2pdma_topo_destroy(t);
 
-	assert_int_equal(p2pdma_topo_synth(ctx, "hb=1,rp=31,sw=4,ds=8", &t), -ERANGE);
-	assert_int_equal(p2pdma_topo_synth(ctx, "bogus=1", &t), -EINVAL);
-	assert_int_equal(p2pdma_topo_synth(ctx, "acs=2", &t), -EINVAL);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	ctx = fixture_ctx();
-	return ctx ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	p2pdma_ctx_destroy(ctx);
-	return 0;
+	assert_int_equal(p2pdma_topo_synth(test_ctx, "hb=1,rp=31,sw=4,ds=8", &t), -ERANGE);
+	assert_int_equal(p2pdma_topo_synth(test_ctx, "bogus=1", &t), -EINVAL);
+	assert_int_equal(p2pdma_topo_synth(test_ctx, "acs=2", &t), -EINVAL);
 }
 
 int main(void)
@@ -362,5 +347,5 @@ int main(void)
 		cmocka_unit_test(test_synth),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, fixture_ctx_setup, fixture_ctx_teardown);
 }
