@@ -19,6 +19,10 @@ void cli_verdict_text(struct cli *cli, const struct p2pdma_verdict *v,
  * (doc/kernel-model.md §1.1): a sentence or two after the allow-list lines. */
 void cli_host_bridge_why(struct cli *cli, const struct p2pdma_verdict *v,
 			 const char *indent);
+/* The fields fix and report share about an advice: kernel_cmdline,
+ * verified, bus_addr_pairs_lost, warnings, iommu_group_merges; added to
+ * @o, which is returned. */
+json_t *cli_advice_json(const struct p2pdma_advice *a, json_t *o);
 /* @n empty verdicts (NULL on failure), and their release. */
 struct p2pdma_verdict **cli_verdicts_new(size_t n);
 void cli_verdicts_free(struct p2pdma_verdict **v, size_t n);

@@ -90,6 +90,31 @@ static void setpci_line(const struct p2pdma_dev *d, uint16_t ctrl, char *buf, si
 		 p2pdma_dev_name(d), REDIR_BITS, ctrl, ctrl & ~REDIR_BITS);
 }
 
+json_t *cli_advice_json(const struct p2pdma_advice *a, json_t *o)
+{
+	const char *kc = p2pdma_advice_kernel_cmdline(a);
+	json_t *warn = json_array(), *merges = json_array();
+	size_t i, best = 0;
+	bool rec = p2pdma_advice_recommended(a, &best);
+
+	for (i = 0; i < p2pdma_advice_num_warnings(a); i++)
+		json_array_append_new(warn, json_string(p2pdma_advice_warning(a, i)));
+	for (i = 0; i < p2pdma_advice_num_group_merges(a); i++) {
+		size_t ng, nf;
+		const struct p2pdma_dev *f = p2pdma_advice_group_merge(a, i, &ng, &nf);
+
+		json_array_append_new(merges, json_pack("{s:s, s:I, s:I}", "first", p2pdma_dev_name(f),
+			"groups", (json_int_t)ng, "functions", (json_int_t)nf));
+	}
+	json_object_set_new(o, "kernel_cmdline", kc ? json_string(kc) : json_null());
+	json_object_set_new(o, "verified", json_boolean(rec));
+	json_object_set_new(o, "bus_addr_pairs_lost",
+			    json_integer(rec ? (json_int_t)p2pdma_advice_variant_lost(a, best) : 0));
+	json_object_set_new(o, "warnings", warn);
+	json_object_set_new(o, "iommu_group_merges", merges);
+	return o;
+}
+
 static json_t *variants_json(const struct p2pdma_advice *a)
 {
 	json_t *arr = json_array();
@@ -113,8 +138,7 @@ static json_t *variants_json(const struct p2pdma_advice *a)
 
 static json_t *advice_lists_json(const struct p2pdma_advice *a, json_t *o)
 {
-	json_t *clear = json_array(), *sp = json_array(), *warn = json_array();
-	json_t *merges = json_array(), *reqs = json_array();
+	json_t *clear = json_array(), *sp = json_array(), *reqs = json_array();
 	size_t i;
 
 	for (i = 0; i < p2pdma_advice_num_clear(a); i++) {
@@ -126,15 +150,6 @@ static json_t *advice_lists_json(const struct p2pdma_advice *a, json_t *o)
 		setpci_line(d, ctrl, line, sizeof(line));
 		json_array_append_new(sp, json_string(line));
 	}
-	for (i = 0; i < p2pdma_advice_num_warnings(a); i++)
-		json_array_append_new(warn, json_string(p2pdma_advice_warning(a, i)));
-	for (i = 0; i < p2pdma_advice_num_group_merges(a); i++) {
-		size_t ng, nf;
-		const struct p2pdma_dev *f = p2pdma_advice_group_merge(a, i, &ng, &nf);
-
-		json_array_append_new(merges, json_pack("{s:s, s:I, s:I}", "first", p2pdma_dev_name(f),
-			"groups", (json_int_t)ng, "functions", (json_int_t)nf));
-	}
 	for (i = 0; i < p2pdma_advice_num_requirements(a); i++) {
 		const struct p2pdma_dev *h;
 		bool met;
@@ -145,8 +160,6 @@ static json_t *advice_lists_json(const struct p2pdma_advice *a, json_t *o)
 	}
 	json_object_set_new(o, "clear_acs_redirect", clear);
 	json_object_set_new(o, "setpci", sp);
-	json_object_set_new(o, "warnings", warn);
-	json_object_set_new(o, "iommu_group_merges", merges);
 	json_object_set_new(o, "requirements", reqs);
 	return o;
 }
@@ -154,7 +167,7 @@ static json_t *advice_lists_json(const struct p2pdma_advice *a, json_t *o)
 static int fix_json(struct cli *cli, const struct p2pdma_advice *a)
 {
 	const struct p2pdma_verdict *v = p2pdma_advice_verdict(a);
-	const char *kc = p2pdma_advice_kernel_cmdline(a), *newer;
+	const char *newer;
 	enum p2pdma_map_type nt;
 	json_t *root = json_object();
 	int ret;
@@ -165,8 +178,7 @@ static int fix_json(struct cli *cli, const struct p2pdma_advice *a)
 	json_object_set_new(root, "map_type", json_string(p2pdma_map_type_name(p2pdma_verdict_map_type(v))));
 	json_object_set_new(root, "distance", json_integer(p2pdma_verdict_distance(v)));
 	json_object_set_new(root, "status", json_string(status_name(p2pdma_advice_status(a))));
-	json_object_set_new(root, "kernel_cmdline", kc ? json_string(kc) : json_null());
-	json_object_set_new(root, "verified", json_boolean(p2pdma_advice_status(a) == P2PDMA_ADVICE_FIX));
+	cli_advice_json(a, root);
 	json_object_set_new(root, "variants", variants_json(a));
 	advice_lists_json(a, root);
 	newer = p2pdma_advice_newer_kernel(a, &nt);

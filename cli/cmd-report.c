@@ -266,29 +266,13 @@ static json_t *reason_json(const struct reason *r)
 static json_t *machine_fix_json(const struct report *rp)
 {
 	const struct p2pdma_advice *a = rp->advice;
-	const char *kc = p2pdma_advice_kernel_cmdline(a);
-	size_t i, best = 0;
-	json_t *warn = json_array(), *merges = json_array();
+	size_t best = 0;
+	bool rec = p2pdma_advice_recommended(a, &best);
+	json_t *o = json_pack("{s:I, s:I}",
+			      "pairs_blocked_by_acs", (json_int_t)p2pdma_advice_num_pairs(a),
+			      "pairs_gained", (json_int_t)(rec ? p2pdma_advice_variant_gained(a, best) : 0));
 
-	for (i = 0; i < p2pdma_advice_num_variants(a); i++)
-		if (p2pdma_advice_variant(a, i, NULL) == kc)
-			best = i;
-	for (i = 0; i < p2pdma_advice_num_warnings(a); i++)
-		json_array_append_new(warn, json_string(p2pdma_advice_warning(a, i)));
-	for (i = 0; i < p2pdma_advice_num_group_merges(a); i++) {
-		size_t ng, nf;
-		const struct p2pdma_dev *f = p2pdma_advice_group_merge(a, i, &ng, &nf);
-
-		json_array_append_new(merges, json_pack("{s:s, s:I, s:I}", "first", p2pdma_dev_name(f),
-			"groups", (json_int_t)ng, "functions", (json_int_t)nf));
-	}
-	return json_pack("{s:o, s:b, s:I, s:I, s:I, s:o, s:o}",
-			 "kernel_cmdline", kc ? json_string(kc) : json_null(),
-			 "verified", p2pdma_advice_status(a) == P2PDMA_ADVICE_FIX,
-			 "pairs_blocked_by_acs", (json_int_t)p2pdma_advice_num_pairs(a),
-			 "pairs_gained", (json_int_t)(kc ? p2pdma_advice_variant_gained(a, best) : 0),
-			 "bus_addr_pairs_lost", (json_int_t)(kc ? p2pdma_advice_variant_lost(a, best) : 0),
-			 "warnings", warn, "iommu_group_merges", merges);
+	return o ? cli_advice_json(a, o) : NULL;
 }
 
 static json_t *groups_json(struct report *rp)
@@ -431,9 +415,7 @@ static void machine_fix_text(struct report *rp)
 
 	if (p2pdma_advice_status(a) == P2PDMA_ADVICE_NOTHING_TO_DO)
 		return;
-	for (i = 0; i < p2pdma_advice_num_variants(a); i++)
-		if (p2pdma_advice_variant(a, i, NULL) == kc)
-			best = i;
+	p2pdma_advice_recommended(a, &best);
 	fprintf(rp->cli->out, "\nOne kernel command line for the whole machine (%zu pair%s blocked by ACS redirect):\n",
 		p2pdma_advice_num_pairs(a), p2pdma_advice_num_pairs(a) == 1 ? "" : "s");
 	if (!kc) {

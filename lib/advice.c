@@ -624,6 +624,15 @@ P2PDMA_EXPORT const char *p2pdma_advice_kernel_cmdline(const struct p2pdma_advic
 	}
 }
 
+P2PDMA_EXPORT bool p2pdma_advice_recommended(const struct p2pdma_advice *a,
+					     size_t *index)
+{
+	if (a->status != P2PDMA_ADVICE_FIX)
+		return false;
+	*index = a->recommended;
+	return true;
+}
+
 P2PDMA_EXPORT size_t p2pdma_advice_num_clear(const struct p2pdma_advice *a)
 {
 	return a->nclear;

@@ -123,6 +123,15 @@ const struct p2pdma_verdict *p2pdma_advice_verdict(const struct p2pdma_advice *a
 const char *p2pdma_advice_kernel_cmdline(const struct p2pdma_advice *a);
 
 /**
+ * p2pdma_advice_recommended() - which variant p2pdma_advice_kernel_cmdline() is
+ * @a: the advice
+ * @index: receives the variant's index when there is one
+ *
+ * Return: true if a variant is recommended (status FIX).
+ */
+bool p2pdma_advice_recommended(const struct p2pdma_advice *a, size_t *index);
+
+/**
  * p2pdma_advice_num_clear() - functions whose ACS redirect bits must go
  * @a: the advice
  *
