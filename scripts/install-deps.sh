@@ -13,7 +13,7 @@ pkgs_build=(meson ninja-build pkg-config gcc libc6-dev python3 libpci-dev libjan
 pkgs_test=(libcmocka-dev clang binutils gzip pciutils)
 pkgs_conformance=(qemu-system-x86 busybox-static linux-source-6.12 ccache bc flex bison
                   libelf-dev libssl-dev libc6-dev cpio xz-utils make perl)
-pkgs_fresh_root=(debootstrap debian-archive-keyring git tar gzip mount)
+pkgs_fresh_root=(debootstrap debian-archive-keyring gpgv git tar gzip mount)
 
 die() { echo "install-deps: $*" >&2; exit 1; }
 
