@@ -55,7 +55,7 @@ die() {
 times=()
 t_all=$SECONDS
 t=$SECONDS
-lap() { times+=("$(printf '%-44s %4d s' "$1" $((SECONDS - t)))"); t=$SECONDS; }
+lap() { times+=("$(printf '%-50s %4d s' "$1" $((SECONDS - t)))"); t=$SECONDS; }
 
 echo "=== fresh-root: packages"
 bash scripts/install-deps.sh fresh-root || die "installing the fresh-root packages failed: bash scripts/install-deps.sh fresh-root"
@@ -284,6 +284,6 @@ lap "unmount, remove the root"
 echo
 echo "fresh-root: times (root $fresh, commit ${sha:0:12}):"
 printf '  %s\n' "${times[@]}"
-printf '  %-44s %4d s\n' "total" $((SECONDS - t_all))
+printf '  %-50s %4d s\n' "total" $((SECONDS - t_all))
 echo "fresh-root: run.sh + check.sh in the root:"
 summary
