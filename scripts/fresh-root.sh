@@ -116,7 +116,7 @@ if [ -z "$mirror" ]; then
 fi
 [ -n "$mirror" ] || die "no Debian mirror for '$suite' in /etc/apt/sources.list{,.d/*.list,.d/*.sources}; set P2PDMA_DEBIAN_MIRROR"
 mirror=${mirror%/}
-echo "fresh-root: Debian mirror $mirror (from this machine's apt sources)"
+echo "fresh-root: Debian mirror $mirror${P2PDMA_DEBIAN_MIRROR:+ (P2PDMA_DEBIAN_MIRROR)}"
 # The root's own sources: this mirror for bookworm and bookworm-updates, and
 # the host's security mirror if it has one for bookworm-security.
 root_sources="deb $mirror $suite main
@@ -147,19 +147,27 @@ done
 work=$cache/run.$$
 root=$work/root
 mounts=()
-cleanup() {
-	local m i
-	# Processes still running in the root (a step that timed out) hold its
-	# mounts: end them, by pid, before unmounting.
-	for i in /proc/[0-9]*; do
-		[ "$(readlink "$i/root" 2>/dev/null)" = "$root" ] && kill -9 "${i#/proc/}" 2>/dev/null
+child='' tailpid=''
+# Processes still running in the root (a step that timed out or was
+# interrupted) hold its mounts: end them, by pid, then unmount.
+unmount_all() {
+	local i p
+	[ -z "$tailpid" ] || kill "$tailpid" 2>/dev/null
+	for p in $(find /proc/[0-9]*/root -maxdepth 0 -lname "$root" 2>/dev/null); do
+		p=${p#/proc/}
+		kill -9 "${p%/root}" 2>/dev/null
 	done
 	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
-		m=${mounts[i]}
-		umount -R "$m" 2>/dev/null || umount -R -l "$m" 2>/dev/null ||
-			echo "fresh-root: cannot unmount $m" >&2
+		umount -R "${mounts[i]}" 2>/dev/null || umount -R -l "${mounts[i]}" 2>/dev/null ||
+			echo "fresh-root: cannot unmount ${mounts[i]}" >&2
 	done
 	mounts=()
+	# And whatever else is mounted below the work area (debootstrap mounts
+	# /proc and /sys in the root while it runs), deepest first.
+	awk -v d="$work/" 'index($5 "/", d) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+		while read -r i; do umount -l "$i" 2>/dev/null; done
+}
+remove_work() {
 	if mounted_below "$work"; then
 		echo "fresh-root: something is still mounted below $work: not removing it" >&2
 	elif [ "${P2PDMA_FRESH_ROOT_KEEP:-0}" = 1 ]; then
@@ -168,8 +176,10 @@ cleanup() {
 		rm -rf "$work"
 	fi
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+trap 'unmount_all; remove_work' EXIT
+# A signal stops the step running in the root (its timeout forwards it to
+# the whole step), then the EXIT trap unmounts.
+trap '[ -z "$child" ] || kill -TERM "$child" 2>/dev/null; exit 130' INT TERM HUP
 rm -rf "$work"
 mkdir -p "$root"
 
@@ -237,22 +247,36 @@ done
 mount --bind "$cache/apt-archives" "$root/var/cache/apt/archives" || die "binding the .deb cache failed"
 mounts+=("$root/var/cache/apt/archives")
 
-# in_root TIMEOUT CMD: a login-like environment in the root, nothing of ours.
+# in_root LOG LIMIT CMD: CMD in the root, in a login-like environment with
+# nothing of ours, killed after LIMIT seconds; its output goes to LOG and
+# to stdout. It runs in the background so that a signal reaches the trap at
+# once (bash runs traps only between foreground commands).
 in_root() {
-	local limit=$1
-	shift
+	local log=$1 limit=$2 rc
+	shift 2
+	: >"$log"
 	timeout -k 10 "$limit" chroot "$root" /usr/bin/env -i \
 		HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		LANG=C.UTF-8 TERM=dumb P2PDMA_IN_FRESH_ROOT=1 \
 		${http_proxy:+http_proxy=$http_proxy} ${https_proxy:+https_proxy=$https_proxy} \
 		${no_proxy:+no_proxy=$no_proxy} \
-		/bin/bash -c "cd /src/libp2pdma && $*"
+		/bin/bash -c "cd /src/libp2pdma && $*" >"$log" 2>&1 </dev/null &
+	child=$!
+	tail -n +1 -f --pid="$child" "$log" &
+	tailpid=$!
+	wait "$child"
+	rc=$?
+	child=''
+	wait "$tailpid"
+	tailpid=''
+	[ $rc != 124 ] || echo "fresh-root: $* timed out after $limit s"
+	return $rc
 }
 
 echo "=== fresh-root: bash scripts/run.sh"
 log=$work/run.log
-in_root 1800 "bash scripts/run.sh" 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
+in_root "$log" 1800 "bash scripts/run.sh"
+rc=$?
 lap "bash scripts/run.sh (installs, builds, reports)"
 if [ "$rc" = 0 ] && grep -q '^P2P DMA report for ' "$log"; then
 	echo "fresh-root: ok: run.sh exited 0 with a report"
@@ -265,8 +289,8 @@ fi
 
 echo "=== fresh-root: P2PDMA_SKIP_CONFORMANCE=1 bash scripts/check.sh"
 log=$work/check.log
-in_root 3600 "P2PDMA_SKIP_CONFORMANCE=1 bash scripts/check.sh" 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
+in_root "$log" 3600 "P2PDMA_SKIP_CONFORMANCE=1 bash scripts/check.sh"
+rc=$?
 lap "P2PDMA_SKIP_CONFORMANCE=1 bash scripts/check.sh"
 line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$log" | tail -1)
 if [ -n "$line" ]; then
@@ -278,9 +302,11 @@ else
 	failed=$((failed + 1))
 fi
 
-cleanup
+unmount_all
+lap "unmount"
+remove_work
 trap - EXIT
-lap "unmount, remove the root"
+lap "remove the root"
 echo
 echo "fresh-root: times (root $fresh, commit ${sha:0:12}):"
 printf '  %s\n' "${times[@]}"
