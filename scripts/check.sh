@@ -55,7 +55,7 @@ build_phase() {
 	[ -f "$dir/build.ninja" ] && how=(--reconfigure)
 	if ! meson setup "${how[@]}" "$dir" --werror -Dtests=enabled "$@" >"$dir.setup.log" 2>&1; then
 		cat "$dir.setup.log"; rm -f "$dir.setup.log"
-		echo "check: $name: meson setup ${how[*]} $dir failed (its output is above)"
+		echo "check: $name: meson setup of $dir failed (its output is above)"
 		failed=$((failed + 1)); failures+=("$name: meson setup failed"); return
 	fi
 	rm -f "$dir.setup.log"

@@ -11,7 +11,8 @@
 #   3. in the root (chroot, /proc /sys /dev bound): `bash scripts/run.sh`
 #      must exit 0 and print a report; then
 #      `P2PDMA_SKIP_CONFORMANCE=1 bash scripts/check.sh` must end with
-#      "N passed, 0 failed, N skipped"
+#      "N passed, 0 failed, N skipped"; then scripts/failure-messages.sh
+#      (each broken step of the two commands is named, with its output)
 #
 # Nothing is installed in the cached root: both commands install what they
 # need themselves (apt-get update first, as on a fresh machine: debootstrap
@@ -21,7 +22,8 @@
 #
 # Needs root (debootstrap, chroot, mount). Reports how long each part took.
 # Ends with "N passed, N failed, N skipped" (run.sh counts one; the counts
-# of check.sh in the root join) and exits non-zero on any failure.
+# of check.sh and failure-messages.sh in the root join) and exits non-zero
+# on any failure.
 # P2PDMA_DEBIAN_MIRROR overrides the mirror; P2PDMA_FRESH_ROOT_KEEP=1 keeps
 # the root (unmounted) for a look afterwards.
 set -uo pipefail
@@ -273,6 +275,22 @@ in_root() {
 	return $rc
 }
 
+# add_counts NAME LOG RC: the last "N passed, N failed, N skipped" of LOG
+# joins ours; none, or a non-zero exit without a counted failure, is one
+# failure.
+add_counts() {
+	local line p f s
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$2" | tail -1)
+	if [ -z "$line" ]; then
+		echo "fresh-root: FAIL: $1 (exit $3) printed no 'N passed, N failed, N skipped' line"
+		failed=$((failed + 1))
+		return
+	fi
+	read -r p _ f _ s _ <<<"${line//,/}"
+	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+	[ "$3" = 0 ] || [ "$f" != 0 ] || { echo "fresh-root: FAIL: $1 exited $3"; failed=$((failed + 1)); }
+}
+
 echo "=== fresh-root: bash scripts/run.sh"
 log=$work/run.log
 in_root "$log" 1800 "bash scripts/run.sh"
@@ -292,15 +310,14 @@ log=$work/check.log
 in_root "$log" 3600 "P2PDMA_SKIP_CONFORMANCE=1 bash scripts/check.sh"
 rc=$?
 lap "P2PDMA_SKIP_CONFORMANCE=1 bash scripts/check.sh"
-line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$log" | tail -1)
-if [ -n "$line" ]; then
-	read -r p _ f _ s _ <<<"${line//,/}"
-	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
-	[ "$rc" = 0 ] || [ "$f" != 0 ] || { echo "fresh-root: FAIL: check.sh exited $rc"; failed=$((failed + 1)); }
-else
-	echo "fresh-root: FAIL: check.sh (exit $rc) printed no 'N passed, N failed, N skipped' line"
-	failed=$((failed + 1))
-fi
+add_counts check.sh "$log" $rc
+
+echo "=== fresh-root: bash scripts/failure-messages.sh"
+log=$work/failure-messages.log
+in_root "$log" 900 "bash scripts/failure-messages.sh"
+rc=$?
+lap "bash scripts/failure-messages.sh"
+add_counts failure-messages.sh "$log" $rc
 
 unmount_all
 lap "unmount"
@@ -311,5 +328,5 @@ echo
 echo "fresh-root: times (root $fresh, commit ${sha:0:12}):"
 printf '  %s\n' "${times[@]}"
 printf '  %-50s %4d s\n' "total" $((SECONDS - t_all))
-echo "fresh-root: run.sh + check.sh in the root:"
+echo "fresh-root: run.sh + check.sh + failure-messages.sh in the root:"
 summary
