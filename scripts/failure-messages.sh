@@ -9,7 +9,7 @@
 # Needs what scripts/check.sh installs (scripts/fresh-root.sh runs it in
 # the fresh root after check.sh). Ends with "N passed, N failed, N skipped".
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 pass=0 fail=0
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/p2pdma-failmsg.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT

@@ -28,7 +28,7 @@
 # puts the root on disk or in memory (auto: a tmpfs when 8 GiB are free);
 # P2PDMA_FRESH_ROOT_KEEP=1 keeps the root (on disk, unmounted) for a look.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 repo=$PWD
 suite=bookworm
 variant=minbase
@@ -156,10 +156,8 @@ child='' tailpid=''
 unmount_all() {
 	local i p
 	[ -z "$tailpid" ] || kill "$tailpid" 2>/dev/null
-	for p in $(find /proc/[0-9]*/root -maxdepth 0 -lname "$root" 2>/dev/null); do
-		p=${p#/proc/}
-		kill -9 "${p%/root}" 2>/dev/null
-	done
+	find /proc/[0-9]*/root -maxdepth 0 -lname "$root" -printf '%h\n' 2>/dev/null |
+		while read -r p; do kill -9 "${p#/proc/}" 2>/dev/null; done
 	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
 		umount -R "${mounts[i]}" 2>/dev/null || umount -R -l "${mounts[i]}" 2>/dev/null ||
 			echo "fresh-root: cannot unmount ${mounts[i]}" >&2

@@ -6,7 +6,7 @@
 # (not the test framework: the tests are built when cmocka is there). A step
 # that fails is named, with its exit status and its output.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 log=$(mktemp "${TMPDIR:-/tmp}/p2pdma-run.XXXXXX") || { echo "run.sh: mktemp failed" >&2; exit 1; }
 trap 'rm -f "$log"' EXIT
 
