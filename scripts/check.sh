@@ -12,7 +12,10 @@
 # P2PDMA_SKIP_CONFORMANCE=1 leaves phase 4 out (counted as one skip).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh test || exit 2
+if ! bash scripts/install-deps.sh test; then
+	echo "check: installing the test packages failed: bash scripts/install-deps.sh test" >&2
+	exit 2
+fi
 
 passed=0 failed=0 skipped=0
 failures=()
@@ -45,16 +48,19 @@ count_meson() {
 build_phase() {
 	local name=$1 dir=$2 suites=$3; shift 3
 	echo "=== check: $name"
-	if [ ! -f "$dir/build.ninja" ]; then
-		if ! meson setup "$dir" --werror "$@" >"$dir.setup.log" 2>&1; then
-			cat "$dir.setup.log"; rm -f "$dir.setup.log"
-			failed=$((failed + 1)); failures+=("$name: meson setup failed"); return
-		fi
-		rm -f "$dir.setup.log"
-	else
-		meson configure "$dir" -Dwerror=true >/dev/null
+	# The tests are a must here (-Dtests=enabled: no cmocka is an error, not
+	# a build without tests). A build dir made earlier (scripts/run.sh
+	# builds without cmocka) is reconfigured with the same options.
+	local how=()
+	[ -f "$dir/build.ninja" ] && how=(--reconfigure)
+	if ! meson setup "${how[@]}" "$dir" --werror -Dtests=enabled "$@" >"$dir.setup.log" 2>&1; then
+		cat "$dir.setup.log"; rm -f "$dir.setup.log"
+		echo "check: $name: meson setup of $dir failed (its output is above)"
+		failed=$((failed + 1)); failures+=("$name: meson setup failed"); return
 	fi
+	rm -f "$dir.setup.log"
 	if ! ninja -C "$dir"; then
+		echo "check: $name: ninja -C $dir failed"
 		failed=$((failed + 1)); failures+=("$name: build failed"); return
 	fi
 	# shellcheck disable=SC2086

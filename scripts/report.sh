@@ -14,11 +14,16 @@ if [ $rc = 0 ]; then
 	exit 0
 fi
 if [ $rc != 3 ]; then
+	[ -n "$out" ] && printf '%s\n' "$out"
+	echo "report.sh: $bin report --require-interesting failed (exit $rc)" >&2
 	exit $rc
 fi
 echo "This machine has fewer than two P2P-relevant PCI devices; its tree:"
-"$bin" tree
+"$bin" tree || echo "report.sh: $bin tree failed (exit $?)" >&2
 echo
 echo "Showing the bundled example machine '$example' instead (p2pdma examples lists them):"
 echo
 "$bin" --example "$example" report
+rc=$?
+[ $rc = 0 ] || echo "report.sh: $bin --example $example report failed (exit $rc)" >&2
+exit $rc

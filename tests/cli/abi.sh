@@ -15,8 +15,9 @@ so=${P2PDMA_BUILDDIR:-$SRC/build}/lib/libp2pdma.so
 map=$SRC/lib/libp2pdma.map
 [ -e "$so" ] || { bad "no $so: build first"; finish; }
 
+glob_or_fail headers "$SRC/include/p2pdma/*.h"
 # Function declarations in the public headers (comments stripped).
-declared=$(cat "$SRC"/include/p2pdma/*.h | sed 's|/\*.*\*/||g' |
+declared=$(cat /dev/null "${headers[@]}" | sed 's|/\*.*\*/||g' |
 	awk '/\/\*/{c=1} !c{print} /\*\//{c=0}' |
 	grep -oE '\bp2pdma_[a-z0-9_]+\(' | tr -d '(' | sort -u)
 exported=$(nm -D --defined-only "$so" | awk '$2 == "T" {sub(/@.*/, "", $3); print $3}' | sort -u)
@@ -59,7 +60,7 @@ done
 
 # kernel-doc: "/**" ... " * name() - summary" before each declaration.
 for s in $declared; do
-	if grep -qE "^ \* $s\(\) - " "$SRC"/include/p2pdma/*.h; then ok; else bad "$s has no kernel-doc comment"; fi
+	if grep -qE "^ \* $s\(\) - " "${headers[@]}"; then ok; else bad "$s has no kernel-doc comment"; fi
 done
 
 # Public structs with a body: their sizes, from a program built on the headers.

@@ -14,3 +14,15 @@ finish() {
 	[ "$pass" -gt 0 ] || exit 77
 	exit 0
 }
+# glob_or_fail VAR PATTERN: the files PATTERN matches, sorted, into array VAR.
+# A fixture glob that matches nothing is a FAIL of the test (a renamed or
+# recompressed fixture must not turn a comparison into a silent no-op); then
+# VAR is empty and the status is 1.
+glob_or_fail() {
+	local -n glob_or_fail_out=$1
+	mapfile -t glob_or_fail_out < <(compgen -G "$2")
+	if [ ${#glob_or_fail_out[@]} = 0 ]; then
+		bad "no file matches $2"
+		return 1
+	fi
+}

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # lspci-oracle.sh - real lspci as the oracle for our dump reader and our dump writer
 #
-# 1. For every tests/fixtures/dumps/*.lspci (and tests/fixtures/kernel/*/lspci-xxxx.txt.gz
-#    when present): the parent/child edges of `lspci -F DUMP -t` equal those of
+# 1. For every tests/fixtures/dumps/*.lspci and tests/fixtures/kernel/*/lspci-xxxx.txt.gz
+#    (a glob that matches nothing fails): the parent/child edges of `lspci -F DUMP -t` equal those of
 #    `p2pdma --dump DUMP tree --json`, and the IDs/classes of `lspci -F DUMP -n`
 #    equal ours.
 # 2. For every bundled example: `p2pdma --example NAME export --dump` is read by
@@ -11,6 +11,7 @@
 #    registers (lspci -vvv) equal the model's ACS Control.
 # Exit 0 all agree, 1 a mismatch (the diff is printed), 77 skipped (no lspci).
 set -u
+. "$(dirname "$0")/lib.sh"  # glob_or_fail; pass/fail are counted here as there
 
 bin=${P2PDMA_BIN:?set P2PDMA_BIN to the p2pdma binary}
 src=${P2PDMA_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -178,12 +179,13 @@ EOF
     fi
 }
 
-shopt -s nullglob
-for dump in "$src"/tests/fixtures/dumps/*.lspci; do
+glob_or_fail dumps "$src/tests/fixtures/dumps/*.lspci"
+for dump in "${dumps[@]}"; do
     check_dump "$dump"
 done
 # The real-kernel captures (QEMU guests, lspci -xxxx as root), gzipped.
-for gz in "$src"/tests/fixtures/kernel/*/lspci-xxxx.txt.gz; do
+glob_or_fail kernels "$src/tests/fixtures/kernel/*/lspci-xxxx.txt.gz"
+for gz in "${kernels[@]}"; do
     name=$(basename "$(dirname "$gz")")
     mkdir -p "$tmp/kernel/$name"
     gzip -dc "$gz" > "$tmp/kernel/$name/lspci-xxxx.txt"
@@ -191,8 +193,9 @@ for gz in "$src"/tests/fixtures/kernel/*/lspci-xxxx.txt.gz; do
 done
 
 # Our writer, read by the real reader.
-examples=$(ls "$src"/examples/machines/*.json 2>/dev/null | sed 's|.*/||; s|\.json$||')
-for ex in $examples; do
+glob_or_fail machines "$src/examples/machines/*.json"
+for json in "${machines[@]}"; do
+    ex=$(basename "$json" .json)
     ok=1
     if ! "$bin" --example "$ex" export --dump > "$tmp/x.lspci" 2> "$tmp/oerr"; then
         echo "FAIL  export $ex: $(head -1 "$tmp/oerr")"
