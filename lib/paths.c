@@ -143,6 +143,19 @@ p2pdma_nccl_default_level(const struct p2pdma_policy *pol, enum p2pdma_nccl_use 
 	return amd == 1 ? P2PDMA_PATH_SYS : P2PDMA_PATH_PXB;
 }
 
+P2PDMA_EXPORT bool p2pdma_nccl_mismatch(enum p2pdma_path_class c,
+				       enum p2pdma_path_class level,
+				       enum p2pdma_map_type t)
+{
+	/* NODE or SYS: at most SYS either way. */
+	if (c == P2PDMA_PATH_NODE_OR_SYS)
+		c = P2PDMA_PATH_SYS;
+	if (c == P2PDMA_PATH_X || c > level)
+		return false;
+	return t == P2PDMA_MAP_NOT_SUPPORTED ||
+	       (t == P2PDMA_MAP_THRU_HOST_BRIDGE && c <= P2PDMA_PATH_PXB);
+}
+
 /* --- islands --- */
 
 struct p2pdma_islands {

@@ -97,6 +97,24 @@ enum p2pdma_path_class p2pdma_nccl_default_level(const struct p2pdma_policy *pol
 						 enum p2pdma_nccl_use use,
 						 size_t ngpus, bool *uncertain);
 
+/**
+ * p2pdma_nccl_mismatch() - NCCL's default goes direct where the kernel does not
+ * @c: the pair's path class (p2pdma_path_classify())
+ * @level: NCCL's level for the pair (p2pdma_nccl_default_level())
+ * @t: the kernel's verdict for the pair
+ *
+ * NCCL uses P2P or GPUDirect RDMA for a pair whose class is at most
+ * @level. That surprises when the kernel's verdict disagrees with the
+ * path NCCL believes in: NOT_SUPPORTED (the kernel refuses P2PDMA for the
+ * pair), or THRU_HOST_BRIDGE on a PIX or PXB path (ACS redirect sends the
+ * traffic up to the root complex instead of turning it in the switch).
+ * THRU_HOST_BRIDGE across host bridges is the path NCCL expects.
+ *
+ * Return: true in those cases.
+ */
+bool p2pdma_nccl_mismatch(enum p2pdma_path_class c, enum p2pdma_path_class level,
+			  enum p2pdma_map_type t);
+
 /* --- P2P islands: functions that reach each other by BUS_ADDR --- */
 
 struct p2pdma_islands;

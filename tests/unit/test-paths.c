@@ -112,6 +112,17 @@ static void test_nccl_levels(void **state)
 	assert_true(u);
 	assert_int_equal(level(NULL, P2PDMA_NCCL_P2P, 8, &u), P2PDMA_PATH_PXB);
 	assert_false(u);
+	/* switch-local paths the kernel sends up, or refuses */
+	assert_true(p2pdma_nccl_mismatch(P2PDMA_PATH_PIX, P2PDMA_PATH_PXB, P2PDMA_MAP_THRU_HOST_BRIDGE));
+	assert_true(p2pdma_nccl_mismatch(P2PDMA_PATH_PXB, P2PDMA_PATH_PXB, P2PDMA_MAP_NOT_SUPPORTED));
+	assert_false(p2pdma_nccl_mismatch(P2PDMA_PATH_PIX, P2PDMA_PATH_PXB, P2PDMA_MAP_BUS_ADDR));
+	/* beyond NCCL's level it does not go direct anyway */
+	assert_false(p2pdma_nccl_mismatch(P2PDMA_PATH_PHB, P2PDMA_PATH_PXB, P2PDMA_MAP_NOT_SUPPORTED));
+	/* AMD with two GPUs: across host bridges, only a refusal surprises */
+	assert_false(p2pdma_nccl_mismatch(P2PDMA_PATH_SYS, P2PDMA_PATH_SYS, P2PDMA_MAP_THRU_HOST_BRIDGE));
+	assert_true(p2pdma_nccl_mismatch(P2PDMA_PATH_SYS, P2PDMA_PATH_SYS, P2PDMA_MAP_NOT_SUPPORTED));
+	assert_true(p2pdma_nccl_mismatch(P2PDMA_PATH_NODE_OR_SYS, P2PDMA_PATH_SYS, P2PDMA_MAP_NOT_SUPPORTED));
+	assert_false(p2pdma_nccl_mismatch(P2PDMA_PATH_X, P2PDMA_PATH_PXB, P2PDMA_MAP_NOT_SUPPORTED));
 }
 
 /*
