@@ -517,7 +517,7 @@ static void dev_style(struct graph *gr, const struct gnode *gn, Agnode_t *n)
 		strcat(cls, " collapsed");
 	set(n, "fillcolor", fill);
 	set(n, "class", cls);
-	snprintf(id, sizeof(id), "dev-%s", in->bdf);
+	snprintf(id, sizeof(id), "dev_%s", in->bdf);
 	for (p = id; *p; p++)
 		if (*p == ':' || *p == '.')
 			*p = '_';
