@@ -182,7 +182,8 @@ static void head(struct page *pg)
 	      "table.heat td a{display:block;color:#222;text-decoration:none;line-height:1.9em}\n"
 	      "td.bus{background:#7cc87c}td.hb{background:#ffd24d}td.ns{background:#ef7f7f}td.self{background:#ddd}\n"
 	      "td.cell{cursor:pointer}td.cell:hover,td.selected{outline:2px solid #1f4e9c}\n"
-	      "#explain{flex:1;min-width:420px;border:1px solid #9bbbe8;padding:.6em;background:#fbfdff}\n"
+	      "#explain{flex:1;min-width:640px;border:1px solid #9bbbe8;padding:.6em;background:#fbfdff}\n"
+	      "#explain pre{font-size:11px}\n"
 	      "html.nojs #explain .js-only{display:none}html.js #explain .nojs-only{display:none}\n"
 	      "details{margin:.3em 0}details summary{cursor:pointer}\n"
 	      ".v-BUS_ADDR{color:#176317}.v-THRU_HOST_BRIDGE{color:#8a6100}.v-NOT_SUPPORTED{color:#a00000}\n"
@@ -329,6 +330,21 @@ static int evaluate(struct page *pg)
 	return 0;
 }
 
+/* Lightness of a cell: the shortest distance of its verdict darkest. */
+static int lightness(const struct page *pg, enum p2pdma_map_type t, int d)
+{
+	int lo = 1 << 30, hi = -1;
+	size_t k;
+
+	for (k = 0; k < pg->n * pg->n; k++) {
+		if (pg->types[k] != t || k / pg->n == k % pg->n)
+			continue;
+		lo = pg->dists[k] < lo ? pg->dists[k] : lo;
+		hi = pg->dists[k] > hi ? pg->dists[k] : hi;
+	}
+	return hi > lo ? 55 + 25 * (d - lo) / (hi - lo) : 60;
+}
+
 static void heat_row(struct page *pg, size_t i)
 {
 	size_t j;
@@ -349,8 +365,10 @@ static void heat_row(struct page *pg, size_t i)
 		}
 		snprintf(key, sizeof(key), "%zu-%zu", i, j);
 		fprintf(pg->f, "<td class=\"cell %s\" id=\"cell-%s\" data-pair=\"%s\" data-verdict=\"%s\""
-			" title=\"%s &#8594; %s: %s\"><a href=\"#pair-%s\">", cell_class(t), key, key,
-			name, pg->label[i], pg->label[j], name, key);
+			" style=\"background:hsl(%d,75%%,%d%%)\" title=\"%s &#8594; %s: %s\"><a href=\"#pair-%s\">",
+			cell_class(t), key, key, name,
+			t == P2PDMA_MAP_BUS_ADDR ? 120 : t == P2PDMA_MAP_THRU_HOST_BRIDGE ? 42 : 0,
+			lightness(pg, t, pg->dists[i * pg->n + j]), pg->label[i], pg->label[j], name, key);
 		if (t == P2PDMA_MAP_NOT_SUPPORTED)
 			fputs("NS", pg->f);
 		else
@@ -370,7 +388,7 @@ static void matrix(struct page *pg)
 	      "<span class=\"v-BUS_ADDR\">BUS n</span>: BUS_ADDR, direct through a switch, distance n; "
 	      "<span class=\"v-THRU_HOST_BRIDGE\">HB n</span>: THRU_HOST_BRIDGE, allowed through the root complex; "
 	      "<span class=\"v-NOT_SUPPORTED\">NS</span>: NOT_SUPPORTED, refused. "
-	      "Each cell links to its explanation.</p>\n<div class=\"matrix-wrap\">\n"
+	      "The shorter the distance, the darker the cell. Each cell links to its explanation.</p>\n<div class=\"matrix-wrap\">\n"
 	      "<table class=\"heat\" id=\"heat\">\n<thead><tr><th>provider \\ client</th>", pg->f);
 	for (i = 0; i < pg->n; i++) {
 		fputs("<th scope=\"col\" title=\"", pg->f);
@@ -465,6 +483,7 @@ static const char script[] =
 "    $('explain-verdict').textContent = p.map_type + ', distance ' + p.distance;\n"
 "    $('explain-verdict').className = 'v-' + p.map_type;\n"
 "    $('explain-text').textContent = p.explanation;\n"
+"    $('explain').scrollIntoView({block: 'nearest'});\n"
 "    $('explain-cmdline').textContent = p.kernel_cmdline ||\n"
 "      (p.map_type === 'BUS_ADDR' ? 'nothing to change: already BUS_ADDR' : 'none: no kernel command line makes this pair BUS_ADDR (see the explanation)');\n"
 "  }\n"
