@@ -611,7 +611,7 @@ static void legend(struct graph *gr)
 			legend_row(m, sw, text);
 		}
 	}
-	legend_row(m, "BORDER=\"0\"", "\xc3\x97N: N identical subtrees, drawn once");
+	legend_row(m, "BORDER=\"0\"", "\xc3\x97N: N identical subtrees, drawn once (counts multiply down the tree)");
 	fputs("</TABLE>", m);
 	fclose(m);
 	if (html)

@@ -4,8 +4,11 @@
 # Usage: scripts/install-deps.sh build|test|conformance...
 set -euo pipefail
 
-pkgs_build=(meson ninja-build pkg-config gcc libc6-dev python3 libpci-dev libjansson-dev pciutils pci.ids)
-pkgs_test=(libcmocka-dev clang binutils gzip pciutils)
+pkgs_build=(meson ninja-build pkg-config gcc libc6-dev python3 libpci-dev libjansson-dev pciutils pci.ids
+            libgraphviz-dev)
+# graphviz: dot for the graph's DOT output; Chromium and Selenium (Debian's
+# /usr/bin/python3) run the HTML report in a headless browser.
+pkgs_test=(libcmocka-dev clang binutils gzip pciutils graphviz chromium chromium-driver python3-selenium)
 pkgs_conformance=(qemu-system-x86 busybox-static linux-source-6.12 ccache bc flex bison
                   libelf-dev libssl-dev libc6-dev cpio xz-utils make perl)
 

@@ -123,6 +123,18 @@ assert all(len(x) == 1 for x in v.values())' "$tmp/p.svg" && ok || bad "xeon-8gp
 [ "$(grep -c 'Endpoint' "$tmp/gpu.dot")" = 8 ] && ! grep -q 'Samsung\|Mellanox' "$tmp/gpu.dot" && ok ||
 	bad "--class gpu kept other endpoints"
 
+# The DOT output is the graph before layout: Graphviz's own dot lays it out.
+if command -v dot >/dev/null; then
+	"$BIN" "${X[@]}" graph --format dot -o "$tmp/x.dot" && dot -Tsvg "$tmp/x.dot" -o "$tmp/dot.svg" &&
+		svg_ok "$tmp/dot.svg" && [ "$(grep -c 'class="node function' "$tmp/dot.svg")" = 19 ] &&
+		ok || bad "graph --format dot does not lay out with dot"
+else
+	bad "no dot (Debian package graphviz, scripts/install-deps.sh test)"
+fi
+# PNG renders (Graphviz's cairo plugin).
+"$BIN" "${X[@]}" graph --format png -o "$tmp/x.png" && [ "$(head -c 8 "$tmp/x.png" | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ] &&
+	ok || bad "graph --format png"
+
 # A captured machine: islands and blocking ports against the real kernel.
 kf=$FIX/kernel/mixed-qemu64-iommu
 gzip -dc "$kf/lspci-xxxx.txt.gz" >"$tmp/m.txt"
