@@ -711,6 +711,10 @@ static int render(struct graph *gr, const char *format, char **buf, size_t *len)
 	gvc = gvContext();
 	if (!gvc)
 		return cli_error("graphviz: no context");
+	/* A bitmap stays within cairo's 32767 pixels a side (96 dpi): dot
+	 * scales a larger drawing down itself instead of warning. */
+	if (!strcmp(format, "png"))
+		set(gr->g, "size", "340,340");
 	if (gvLayout(gvc, gr->g, "dot"))
 		ret = cli_error("graphviz layout failed: %s", gv_message);
 	else if (gvRenderData(gvc, gr->g, format, &data, &ulen) || !data)
