@@ -267,6 +267,8 @@ static uint64_t signature(struct graph *gr, size_t i)
 		h = mix(h, 1ULL << 63 | (uint64_t)!!hi.hostdev << 32 |
 			(uint64_t)hd.vendor << 16 | hd.device);
 	}
+	if (!ks)		/* out of memory: never equal to another */
+		h = mix(h, i);
 	for (k = 0; ks && k < gn->nkids; k++)
 		if (gr->nodes[gn->kids[k]].keep)
 			ks[m++] = signature(gr, gn->kids[k]);
