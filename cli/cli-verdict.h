@@ -46,4 +46,9 @@ const char *cli_map_meaning(enum p2pdma_map_type t);
 int cli_parse_devs(struct cli *cli, char **args, int n,
 		   const struct p2pdma_dev **out);
 
+/* --class LIST as the matrix command takes it: 0, or 2 after an error. */
+int cli_class_check(const char *spec);
+/* Does @class_code match one entry of a checked --class list? */
+bool cli_class_match(uint32_t class_code, const char *spec);
+
 #endif

@@ -80,5 +80,7 @@ int cmd_matrix(struct cli *cli, int argc, char **argv);
 int cmd_providers(struct cli *cli, int argc, char **argv);
 int cmd_fix(struct cli *cli, int argc, char **argv);
 int cmd_report(struct cli *cli, int argc, char **argv);
+int cmd_topo(struct cli *cli, int argc, char **argv);
+int cmd_graph(struct cli *cli, int argc, char **argv);
 
 #endif

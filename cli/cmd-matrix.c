@@ -449,3 +449,14 @@ out:
 	free(m.alt);
 	return ret;
 }
+
+/* --class for other commands (graph): the same names and rules. */
+int cli_class_check(const char *spec)
+{
+	return check_class(spec);
+}
+
+bool cli_class_match(uint32_t class_code, const char *spec)
+{
+	return class_match(class_code, spec);
+}

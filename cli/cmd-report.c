@@ -4,10 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli-html.h"
 #include "cli-verdict.h"
 
 static const char report_help[] =
-"Usage: p2pdma [SOURCE] [POLICY] [WHAT-IF] report [--json] [--require-interesting]\n"
+"Usage: p2pdma [SOURCE] [POLICY] [WHAT-IF] report [--json | --html FILE] [--require-interesting]\n"
 "\n"
 "A one-page summary for the devices that matter for peer-to-peer DMA: GPUs\n"
 "and displays (class 03), NICs (02), storage (01), accelerators (12) and any\n"
@@ -28,7 +29,14 @@ static const char report_help[] =
 "                         than two such devices sit in real slots (below a\n"
 "                         bridge) or have p2pmem: scripts use it to fall\n"
 "                         back to a bundled example.\n"
-"  --json                 machine-readable output\n";
+"  --json                 machine-readable output\n"
+"  --html FILE            write it all as one self-contained HTML page instead:\n"
+"                         the summary, the picture of the machine (as 'p2pdma\n"
+"                         graph' draws it), the verdict of every ordered pair as\n"
+"                         a heat map (click a cell for its explanation and the\n"
+"                         command line to paste), every explanation as plain\n"
+"                         text too, and this report. It loads nothing from the\n"
+"                         network and reads without JavaScript.\n";
 
 enum reason_kind {
 	R_ACS = 0,			/* ACS redirect below a common device */
@@ -480,6 +488,24 @@ static int report_text(struct report *rp)
 	return 0;
 }
 
+static int report_text_cb(void *rp)
+{
+	return report_text(rp);
+}
+
+/* --html: the page gets the devices, the machine advice and this text. */
+static int report_html(struct report *rp, const char *path)
+{
+	struct cli_html_input in = {
+		.devs = rp->devs, .n = rp->n, .advice = rp->advice,
+		.text = report_text_cb, .data = rp,
+	};
+
+	if (!p2pdma_topo_num_devs(rp->cli->topo))
+		return cli_error("%s: the topology has no PCI function", p2pdma_topo_name(rp->cli->topo));
+	return cli_html_report(rp->cli, path, &in);
+}
+
 /* The relevant devices; 3 for --require-interesting when fewer than two. */
 static int pick_devices(struct report *rp, bool require)
 {
@@ -512,28 +538,37 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "require-interesting", no_argument, NULL, 'r' },
+		{ "html", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct report rp = { .cli = cli };
+	const char *html = NULL;
 	bool require = false;
 	int opt, ret;
 
 	optind = 0;
-	while ((opt = getopt_long(argc, argv, "jrh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "jrH:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'h': fputs(report_help, cli->out); return 0;
 		case 'j': cli->json = true; break;
 		case 'r': require = true; break;
+		case 'H': html = optarg; break;
 		default: return cli_bad_option(argv, report_help);
 		}
 	}
 	if (optind < argc)
 		return cli_error("report: unexpected argument '%s'", argv[optind]);
+	if (html && cli->json)
+		return cli_error("report: --html and --json each choose the output; give one");
+	if (html && cli_check_writable("--html", html))
+		return 2;
 	ret = pick_devices(&rp, require);
 	if (!ret)
 		ret = evaluate(&rp);
-	if (!ret)
+	if (!ret && html)
+		ret = report_html(&rp, html);
+	else if (!ret)
 		ret = cli->json ? report_json(&rp) : report_text(&rp);
 	p2pdma_advice_destroy(rp.advice);
 	free(rp.reasons);

@@ -23,6 +23,9 @@ static const char usage_text[] =
 "  providers [CLIENT..]     p2pmem providers ranked as pci_p2pmem_find_many()\n"
 "  fix PROVIDER CLIENT      the smallest kernel command line change that helps\n"
 "  report                   P2P groups, what blocks the other pairs, and fixes\n"
+"                           (--html FILE: one self-contained page to share)\n"
+"  topo                     GPUs, NICs, NVMe as 'nvidia-smi topo -m', with verdicts\n"
+"  graph                    the hierarchy drawn by Graphviz (SVG, PNG or DOT)\n"
 "  export --json|--dump     write the loaded topology as JSON or lspci -xxxx\n"
 "  examples                 list the bundled example machines\n"
 "  (COMMAND --help for its own options)\n"
@@ -367,6 +370,8 @@ static const struct command {
 	{ "providers", cmd_providers, true },
 	{ "fix", cmd_fix, true },
 	{ "report", cmd_report, true },
+	{ "topo", cmd_topo, true },
+	{ "graph", cmd_graph, true },
 	{ "export", cmd_export, true },
 	{ "examples", cmd_examples, false },
 };

@@ -256,4 +256,7 @@ bool p2pdma_config_acs(enum p2pdma_acs_cmdline_era era,
 		       uint16_t acs_flags, const struct p2pdma_acs_log *log,
 		       char *matched, size_t mlen);
 
+/* The policy's CPU: 1 an x86 AMD CPU (AuthenticAMD), 0 another, -1 unknown. */
+int p2pdma_policy_cpu_amd_x86(const struct p2pdma_policy *pol);
+
 #endif

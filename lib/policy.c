@@ -680,6 +680,11 @@ P2PDMA_EXPORT bool p2pdma_policy_cpu_rule_possible(const struct p2pdma_policy *p
 	       (pol->vendor == CPU_AMD || pol->vendor == CPU_UNKNOWN);
 }
 
+int p2pdma_policy_cpu_amd_x86(const struct p2pdma_policy *pol)
+{
+	return pol->vendor == CPU_UNKNOWN ? -1 : pol->vendor == CPU_AMD;
+}
+
 /* --- allow list (doc/kernel-model.md §2.4) --- */
 
 static bool row_in(const struct p2pdma_allow_row *r, unsigned int kv)
