@@ -23,6 +23,9 @@ void cli_host_bridge_why(struct cli *cli, const struct p2pdma_verdict *v,
  * verified, bus_addr_pairs_lost, warnings, iommu_group_merges; added to
  * @o, which is returned. */
 json_t *cli_advice_json(const struct p2pdma_advice *a, json_t *o);
+/* The verified command line that fixes @v, merged with the machine's own
+ * ACS parameters (malloc'd), or NULL when none verifies. */
+char *cli_merged_fix(struct cli *cli, const struct p2pdma_verdict *v);
 /* @n empty verdicts (NULL on failure), and their release. */
 struct p2pdma_verdict **cli_verdicts_new(size_t n);
 void cli_verdicts_free(struct p2pdma_verdict **v, size_t n);

@@ -492,6 +492,21 @@ static void why_host_bridge(struct cli *cli, const struct p2pdma_verdict *v,
 	cli_host_bridge_why(cli, v, indent);
 }
 
+char *cli_merged_fix(struct cli *cli, const struct p2pdma_verdict *v)
+{
+	struct p2pdma_advice *a;
+	char *line = NULL;
+
+	if (!p2pdma_verdict_fix(v) ||
+	    p2pdma_advise_pair(cli->k, p2pdma_verdict_provider(v),
+			       p2pdma_verdict_client(v), &a))
+		return NULL;
+	if (p2pdma_advice_kernel_cmdline(a) && p2pdma_advice_status(a) == P2PDMA_ADVICE_FIX)
+		line = strdup(p2pdma_advice_kernel_cmdline(a));
+	p2pdma_advice_destroy(a);
+	return line;
+}
+
 static void fix_text(struct cli *cli, const struct p2pdma_verdict *v,
 		     const char *indent, bool see_fix)
 {
@@ -499,16 +514,21 @@ static void fix_text(struct cli *cli, const struct p2pdma_verdict *v,
 	const char *client = p2pdma_dev_name(p2pdma_verdict_client(v));
 	const char *fix = p2pdma_verdict_fix(v);
 	char first[64], cont[64], see[128] = "";
+	char *merged = see_fix ? cli_merged_fix(cli, v) : NULL;
 
 	if (fix) {
+		/* What to paste: merged with the machine's own ACS parameters
+		 * (only the last pci=disable_acs_redir= counts) and verified. */
 		snprintf(first, sizeof(first), "%s  fix: ", indent);
 		snprintf(cont, sizeof(cont), "%s       ", indent);
-		cli_wrap(cli, first, cont, fix);
+		cli_wrap(cli, first, cont, merged ? merged : fix);
 		if (see_fix)
 			fprintf(cli->out,
-				"%s       ('p2pdma fix %s %s' merges it with the machine's parameters, verifies it\n"
-				"%s       and tells the isolation cost)\n",
-				indent, provider, client, indent);
+				"%s       (%s; 'p2pdma fix %s %s'\n"
+				"%s       shows the variants, the setpci equivalent and the isolation cost)\n",
+				indent, merged ? "merged with the machine's ACS parameters and verified" :
+				"the ports to clear, NOT verified on this kernel", provider, client, indent);
+		free(merged);
 	} else if (!p2pdma_verdict_common(v) &&
 		   p2pdma_verdict_map_type(v) == P2PDMA_MAP_NOT_SUPPORTED) {
 		if (see_fix)
@@ -581,8 +601,15 @@ static int check_json(struct cli *cli, const struct p2pdma_dev *provider,
 	json_t *root = json_object(), *arr = json_array();
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		json_array_append_new(arr, cli_verdict_json(v[i]));
+	for (i = 0; i < n; i++) {
+		json_t *o = cli_verdict_json(v[i]);
+		char *merged = cli_merged_fix(cli, v[i]);
+
+		/* "fix" is the kernel's own list; this is what to paste. */
+		json_object_set_new(o, "kernel_cmdline", merged ? json_string(merged) : json_null());
+		free(merged);
+		json_array_append_new(arr, o);
+	}
 	json_object_set_new(root, "provider", json_string(p2pdma_dev_name(provider)));
 	json_object_set_new(root, "distance", json_integer(total));
 	json_object_set_new(root, "clients", arr);
