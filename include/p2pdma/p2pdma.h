@@ -11,5 +11,6 @@
 #include <p2pdma/iommu.h>
 #include <p2pdma/query.h>
 #include <p2pdma/advice.h>
+#include <p2pdma/p2pmem.h>
 
 #endif
