@@ -43,12 +43,19 @@ unsigned int p2pdma_k_version(const struct p2pdma_kernel *k)
 	return P2PDMA_KV(a, b);
 }
 
+/* Set pages [start, start + n) to @st: whole bytes (4 pages) at once. */
 static void pstate_fill(struct p2pdma_pgmap *pg, uint64_t start, uint64_t n,
 			enum p2pdma_pstate st)
 {
-	uint64_t i;
+	uint64_t i = start, end = start + n;
 
-	for (i = start; i < start + n; i++)
+	for (; i < end && (i & 3); i++)
+		p2pdma_pstate_set(pg, i, st);
+	if (end - i >= 4) {
+		memset(&pg->state[i >> 2], (int)(0x55u * (unsigned int)st), (size_t)((end - i) >> 2));
+		i += (end - i) & ~3ULL;
+	}
+	for (; i < end; i++)
 		p2pdma_pstate_set(pg, i, st);
 }
 
