@@ -25,6 +25,7 @@ static const char usage_text[] =
 "  report                   P2P groups, what blocks the other pairs, and fixes\n"
 "  export --json|--dump     write the loaded topology as JSON or lspci -xxxx\n"
 "  examples                 list the bundled example machines\n"
+"  run SCRIPT...            drive the modelled kernel from a scenario script\n"
 "  (COMMAND --help for its own options)\n"
 "\n"
 "Source (default: this machine, through libpci's sysfs method):\n"
@@ -347,6 +348,7 @@ static const struct command {
 	{ "report", cmd_report, true },
 	{ "export", cmd_export, true },
 	{ "examples", cmd_examples, false },
+	{ "run", cmd_run, false },
 };
 
 static void log_to_stderr(void *data, int level, const char *msg)

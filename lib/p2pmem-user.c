@@ -450,6 +450,11 @@ P2PDMA_EXPORT int p2pdma_blkq_create(struct p2pdma_kernel *k, const struct p2pdm
 	return 0;
 }
 
+P2PDMA_EXPORT const struct p2pdma_dev *p2pdma_blkq_dev(const struct p2pdma_blkq *q)
+{
+	return p2pdma_k_topo(q->k)->devs[q->dev];
+}
+
 P2PDMA_EXPORT void p2pdma_blkq_destroy(struct p2pdma_blkq *q)
 {
 	struct p2pdma_blkq **pp;

@@ -1125,9 +1125,13 @@ void p2pdma_kpool_destroy(struct p2pdma_kernel *k, struct p2pdma_kpool *pool)
 
 	if (!pool)
 		return;
-	if (pool->tearing_down || pool->nallocs)
+	for (pg = pool->chunks; pg; pg = pg->next_chunk)
+		if (pg->refs)
+			break;
+	/* Only a kernel shutdown frees a pool whose pages are still held. */
+	if (pg)
 		p2pdma_klog(k, P2PDMA_KLOG_NOTE, P2PDMA_NOTE_NONE,
-			    "a p2pmem pool is freed with %zu allocation%s still held (leaked past its teardown)",
+			    "shutdown: a p2pmem pool is freed with %zu allocation%s and user pages still held (leaked: its teardown never completed)",
 			    pool->nallocs, pool->nallocs == 1 ? "" : "s");
 	for (i = 0; i < pool->nbuckets; i++) {
 		struct p2pdma_kalloc *a, *an;

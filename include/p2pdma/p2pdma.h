@@ -12,5 +12,6 @@
 #include <p2pdma/query.h>
 #include <p2pdma/advice.h>
 #include <p2pdma/p2pmem.h>
+#include <p2pdma/scenario.h>
 
 #endif

@@ -484,6 +484,14 @@ int p2pdma_blkq_create(struct p2pdma_kernel *k, const struct p2pdma_dev *dev,
 		       struct p2pdma_blkq **out);
 
 /**
+ * p2pdma_blkq_dev() - the function a queue's requests are DMAed by
+ * @q: the queue
+ *
+ * Return: the function (of the kernel's topology).
+ */
+const struct p2pdma_dev *p2pdma_blkq_dev(const struct p2pdma_blkq *q);
+
+/**
  * p2pdma_blkq_destroy() - remove a queue
  * @q: the queue or NULL
  */
