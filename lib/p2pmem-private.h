@@ -50,6 +50,7 @@ struct p2pdma_pgmap {
 	struct p2pdma_ffmap map;	/* the chunk's bitmap */
 	uint8_t *state;			/* enum p2pdma_pstate, 4 pages a byte */
 	uint64_t refs;			/* percpu_ref: allocations + user-held pages */
+	uint64_t user_pages;		/* pages in PSTATE_USER or PSTATE_HELD */
 	bool dying;			/* percpu_ref_kill() ran */
 	bool dead;			/* memunmap_pages() finished */
 	bool captured;			/* adopted from a capture's p2pmem/ */

@@ -119,12 +119,12 @@ static void vma_insert(struct p2pdma_kp2pmem *m, struct p2pdma_vma *nv)
 	*pp = nv;
 }
 
-/* A fresh user range (mmap's "anywhere"), with a guard page after it. */
+/* A fresh user range (mmap's "anywhere"): right after the previous one. */
 static uint64_t vma_place(struct p2pdma_kp2pmem *m, uint64_t len)
 {
 	uint64_t va = m->next_uaddr;
 
-	m->next_uaddr += len + PAGE;
+	m->next_uaddr += len;
 	return va;
 }
 

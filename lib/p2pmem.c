@@ -271,6 +271,7 @@ void p2pdma_pgmap_put_user_page(struct p2pdma_pgmap *pg, uint64_t idx)
 {
 	pool_give(pg, idx, 1);
 	pg->refs--;
+	pg->user_pages--;
 }
 
 int p2pdma_pool_take_user(struct p2pdma_kernel *k, const struct p2pdma_dev *d,
@@ -278,8 +279,10 @@ int p2pdma_pool_take_user(struct p2pdma_kernel *k, const struct p2pdma_dev *d,
 {
 	int ret = pool_take(kpool(k, d), npages, PSTATE_USER, pg, idx);
 
-	if (!ret)
+	if (!ret) {
 		(*pg)->refs += npages;	/* percpu_ref_get() per inserted page */
+		(*pg)->user_pages += npages;
+	}
 	return ret;
 }
 
@@ -383,6 +386,7 @@ static int memremap_checks(struct p2pdma_kernel *k, const struct p2pdma_dev *d,
 {
 	struct p2pdma_kp2pmem *m = k->p2pmem;
 	uint64_t end = start + size - 1, max = (1ULL << physmem_bits(k)) - 1;
+	const struct p2pdma_pgmap *pg;
 	int ram;
 
 	if (p2pdma_pgmap_of(k, start) || p2pdma_pgmap_of(k, end)) {
@@ -421,6 +425,17 @@ static int memremap_checks(struct p2pdma_kernel *k, const struct p2pdma_dev *d,
 				  ": start and size must be multiples of the 2 MiB sub-section (memremap_compat_align())",
 				  d->name, start, end);
 	}
+	/*
+	 * Only the first and last pfn were looked up above: a range that
+	 * swallows another pgmap passes them and fails in sparse_add_section()
+	 * on the sub-sections that already have a memmap.
+	 */
+	for (pg = m->pgmaps; pg; pg = pg->next_global)
+		if (pg->cpu <= end && start <= pg->cpu + pg->size - 1)
+			return p2pdma_err(k->ctx, -EEXIST,
+					  "pci_p2pdma_add_resource(%s): %#" PRIx64 "-%#" PRIx64
+					  " contains the struct pages of %#" PRIx64 "-%#" PRIx64 " (sparse_add_section(): -EEXIST)",
+					  d->name, start, end, pg->cpu, pg->cpu + pg->size - 1);
 	return 0;
 }
 
@@ -757,15 +772,9 @@ P2PDMA_EXPORT int p2pdma_p2pmem_pool_get_info(const struct p2pdma_kernel *k,
 		in.captured = pool->unplaced > 0;
 		in.metadata_bytes = sizeof(*pool) + pool->nbuckets * sizeof(*pool->buckets);
 		for (pg = pool->chunks; pg; pg = pg->next_chunk) {
-			uint64_t i;
-
 			in.metadata_bytes += pgmap_bytes(pg);
 			in.captured |= pg->captured;
-			for (i = 0; i < pg->npages; i++) {
-				enum p2pdma_pstate st = p2pdma_pstate_get(pg, i);
-
-				in.user_pages += st == PSTATE_USER || st == PSTATE_HELD;
-			}
+			in.user_pages += pg->user_pages;
 		}
 	}
 	memcpy(info, &in, size < sizeof(in) ? size : sizeof(in));

@@ -349,7 +349,7 @@ static int do_map_type(struct p2pdma_scn *s, struct p2pdma_scenario_step *st)
 	struct p2pdma_provider *p;
 	struct p2pdma_verdict *v;
 	enum p2pdma_map_type t;
-	char why[400];
+	char why[512];
 	int used, ret = arg_provider(s, st, &p, &used);
 
 	if (ret)
@@ -362,6 +362,24 @@ static int do_map_type(struct p2pdma_scn *s, struct p2pdma_scenario_step *st)
 		return p2pdma_err(p2pdma_scn_ctx(s), -ENOMEM, "out of memory");
 	t = p2pdma_kernel_map_type(k, p, c, v);
 	p2pdma_scn_explain(v, why, sizeof(why));
+	if (p2pdma_verdict_cached(v) && c) {
+		/* Say why the cached answer was what it was, if it still is. */
+		struct p2pdma_verdict *now;
+		char first[300];
+
+		if (!p2pdma_verdict_create(&now)) {
+			if (p2pdma_router_calc(p2pdma_kernel_router(k), p2pdma_provider_owner(p), c,
+					       false, now) == t) {
+				p2pdma_scn_explain(now, first, sizeof(first));
+				snprintf(why, sizeof(why), "from the map-type cache (first evaluation kept, nothing printed): %s",
+					 first);
+			} else {
+				snprintf(why, sizeof(why), "from the map-type cache: the hardware now gives %s, but the first evaluation is kept",
+					 p2pdma_map_type_name(p2pdma_verdict_map_type(now)));
+			}
+			p2pdma_verdict_destroy(now);
+		}
+	}
 	p2pdma_scn_set(st, "map", "%s", p2pdma_map_type_name(t));
 	p2pdma_scn_set(st, "distance", "%d", p2pdma_verdict_distance(v));
 	p2pdma_scn_set(st, "cached", "%s", p2pdma_verdict_cached(v) ? "yes" : "no");

@@ -168,6 +168,7 @@ static int do_find_many(struct p2pdma_scn *s, struct p2pdma_scenario_step *st)
 static int do_alloc(struct p2pdma_scn *s, struct p2pdma_scenario_step *st)
 {
 	struct p2pdma_kernel *k = p2pdma_scn_kernel(s);
+	const char *owner = p2pdma_scn_as(st) ? p2pdma_scn_as(st) : "script";
 	const struct p2pdma_dev *d;
 	struct h_alloc *h;
 	uint64_t size, kva;
@@ -176,7 +177,12 @@ static int do_alloc(struct p2pdma_scn *s, struct p2pdma_scenario_step *st)
 
 	if (ret || (ret = p2pdma_scn_arg_u64(s, st, 1, &size)))
 		return ret;
-	ret = p2pdma_p2pmem_alloc(k, d, size, p2pdma_scn_as(st) ? p2pdma_scn_as(st) : "script", &kva);
+	/* "by DRIVER": the providing driver's own memory, freed by its remove(). */
+	if (p2pdma_scn_argc(st) == 4 && !strcmp(p2pdma_scn_arg(st, 2), "by"))
+		owner = p2pdma_scn_arg(st, 3);
+	else if (p2pdma_scn_argc(st) != 2)
+		return p2pdma_scn_malformed(s, st, "alloc BDF|$DEV SIZE [by OWNER] [as NAME]");
+	ret = p2pdma_p2pmem_alloc(k, d, size, owner, &kva);
 	p2pdma_scn_errno(st, ret);
 	pool_state(s, st, d);
 	if (ret)
@@ -727,7 +733,7 @@ static const struct p2pdma_scn_verb verbs[] = {
 	{ "add-resource", "add-resource BDF BAR [SIZE [OFFSET]]", 2, 4, P2PDMA_SCN_KERNEL, do_add_resource },
 	{ "publish", "publish BDF [on|off]", 1, 2, P2PDMA_SCN_KERNEL, do_publish },
 	{ "find-many", "find-many CLIENT... [as NAME]", 1, 32, P2PDMA_SCN_KERNEL | P2PDMA_SCN_AS, do_find_many },
-	{ "alloc", "alloc BDF|$DEV SIZE [as NAME]", 2, 2, P2PDMA_SCN_KERNEL | P2PDMA_SCN_AS, do_alloc },
+	{ "alloc", "alloc BDF|$DEV SIZE [by OWNER] [as NAME]", 2, 4, P2PDMA_SCN_KERNEL | P2PDMA_SCN_AS, do_alloc },
 	{ "free", "free $ALLOC | free BDF ADDR SIZE", 1, 3, P2PDMA_SCN_KERNEL, do_free },
 	{ "alloc-sgl", "alloc-sgl BDF LENGTH [as NAME]", 2, 2, P2PDMA_SCN_KERNEL | P2PDMA_SCN_AS, do_alloc_sgl },
 	{ "free-sgl", "free-sgl $SGL", 1, 1, P2PDMA_SCN_KERNEL, do_free_sgl },

@@ -371,6 +371,13 @@ static int do_include(struct p2pdma_scenario *sc, const struct parse_pos *pos,
 	slash = strrchr(subdir, '/');
 	if (slash)
 		*slash = '\0';
+	/* Messages name it as the including file's name + the relative path. */
+	if (arg[0] != '/') {
+		const char *s2 = strrchr(pos->file, '/');
+
+		snprintf(path, sizeof(path), "%.*s%s", s2 ? (int)(s2 - pos->file + 1) : 0,
+			 pos->file, arg);
+	}
 	sc->stack[sc->depth] = sdup(real);
 	if (!sc->stack[sc->depth]) {
 		free(text);

@@ -231,15 +231,20 @@ static void op_add(struct env *e, const uint8_t *a)
 	else
 		want = 0;
 	if (!want) {
+		uint64_t a0 = cpu + off, a1 = cpu + off + eff - 1;
+
 		for (j = 0; j < e->s.nranges; j++) {
 			const struct srange *r = &e->s.r[j];
-			uint64_t a0 = cpu + off, a1 = cpu + off + eff - 1, end = r->cpu + r->npages * PG;
+			uint64_t end = r->cpu + r->npages * PG;
 
 			if ((a0 >= r->cpu && a0 < end) || (a1 >= r->cpu && a1 < end))
 				want = -ENOMEM;
 		}
 		if (!want && (eff % (2 * MiB)))
 			want = -EINVAL;
+		for (j = 0; !want && j < e->s.nranges; j++)
+			if (e->s.r[j].cpu <= a1 && a0 < e->s.r[j].cpu + e->s.r[j].npages * PG)
+				want = -EEXIST;
 		if (!want && e->s.nranges == MAX_RANGES)
 			return;
 	}
@@ -353,6 +358,7 @@ static void op_mmap(struct env *e, const uint8_t *a)
 		int j = (int)(fit >> 32);
 		uint64_t x;
 
+		memset(m, 0, sizeof(*m));
 		m->uaddr = u;
 		m->npages = len / PG;
 		m->range = j;
@@ -538,17 +544,25 @@ static void op_io(struct env *e, const uint8_t *a)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct p2pdma_policy *pol;
 	struct env e;
 	size_t pc;
+	bool trace;
 
+	static struct p2pdma_ctx *ctx;
+	static struct p2pdma_topo *topo;
+	static struct p2pdma_policy *pol;
+
+	/* The machine is parsed once; every input boots a fresh kernel on it. */
+	if (!ctx) {
+		FUZZ_CHECK(p2pdma_ctx_create(&ctx) == 0, "context");
+		FUZZ_CHECK(p2pdma_topo_load_json_string(ctx, machine, "fuzz-pool", &topo) == 0,
+			   "machine: %s", p2pdma_ctx_error(ctx));
+		FUZZ_CHECK(p2pdma_policy_from_machine(ctx, topo, &pol) == 0, "policy");
+	}
 	memset(&e, 0, sizeof(e));
-	FUZZ_CHECK(p2pdma_ctx_create(&e.ctx) == 0, "context");
-	FUZZ_CHECK(p2pdma_topo_load_json_string(e.ctx, machine, "fuzz-pool", &e.t) == 0,
-		   "machine: %s", p2pdma_ctx_error(e.ctx));
-	FUZZ_CHECK(p2pdma_policy_from_machine(e.ctx, e.t, &pol) == 0, "policy");
+	e.ctx = ctx;
+	e.t = topo;
 	FUZZ_CHECK(p2pdma_kernel_boot(e.ctx, e.t, pol, &e.k) == 0, "boot");
-	p2pdma_policy_destroy(pol);
 	e.prov = p2pdma_topo_find(e.t, "01:00.0");
 	e.far = p2pdma_topo_find(e.t, "0001:00:01.0");
 	/* The provider's own queue (its CMB, BUS_ADDR at distance 0), one
@@ -557,8 +571,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(p2pdma_blkq_create(e.k, e.far, "far", P2PDMA_BLK_FEAT_PCI_P2PDMA, &e.qfar) == 0, "q");
 	FUZZ_CHECK(p2pdma_blkq_create(e.k, e.prov, "plain", 0, &e.qplain) == 0, "q");
 	e.s.bound = true;
+	trace = getenv("P2PDMA_FUZZ_TRACE") != NULL;
 	for (pc = 0; pc + 4 <= size && pc < 4 * 256; pc += 4) {
 		const uint8_t *a = &data[pc + 1];
+
+		if (trace)
+			fprintf(stderr, "op %zu: %u (%u %u %u)\n", pc / 4, data[pc] % 13, a[0], a[1], a[2]);
 
 		switch (data[pc] % 13) {
 		case 0: op_add(&e, a); break;
@@ -577,9 +595,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		check_figures(&e);
+		if (trace) {
+			int j;
+
+			for (j = 0; j < e.s.nranges; j++) {
+				struct p2pdma_range_info ri = { 0 };
+
+				p2pdma_p2pmem_range_get_info(e.k, e.prov, (unsigned int)j, &ri, sizeof(ri));
+				fprintf(stderr, "  range %d: refs %llu (kernel %llu)%s\n", j,
+					(unsigned long long)e.s.r[j].refs, (unsigned long long)ri.refs,
+					e.s.r[j].dying ? " dying" : "");
+			}
+		}
 	}
 	p2pdma_kernel_shutdown(e.k);
-	p2pdma_topo_destroy(e.t);
-	p2pdma_ctx_destroy(e.ctx);
 	return 0;
 }

@@ -428,8 +428,10 @@ static void test_gup(void **state)
 
 	(void)state;
 	assert_int_equal(p2pdma_kernel_add_resource(k, p, 4, 0, 0), 0);
-	assert_int_equal(p2pdma_p2pmem_mmap(k, p, 4 * 4096, 0, P2PDMA_MMAP_SHARED, &u), 0);
+	/* Ordinary memory right before the P2P mapping. */
 	assert_int_equal(p2pdma_user_mmap_anon(k, 8192, &anon), 0);
+	assert_int_equal(p2pdma_p2pmem_mmap(k, p, 4 * 4096, 0, P2PDMA_MMAP_SHARED, &u), 0);
+	assert_int_equal(u, anon + 8192);
 	/* Without FOLL_PCI_P2PDMA: -EREMOTEIO. */
 	assert_int_equal(p2pdma_user_pin(k, u, 4, P2PDMA_FOLL_WRITE, pfns), -EREMOTEIO);
 	assert_int_equal(p2pdma_user_pin(k, u, 4, P2PDMA_FOLL_PCI_P2PDMA, pfns), 4);
@@ -449,7 +451,9 @@ static void test_gup(void **state)
 	assert_int_equal(p2pdma_page_get_info(k, more[0] << 12, &pi, sizeof(pi)), 0);
 	assert_int_equal(pi.kind, P2PDMA_PAGE_RAM);
 	assert_int_equal(p2pdma_user_unpin(k, more, 2), 0);
-	assert_int_equal(p2pdma_user_pin(k, u - 4096, 2, P2PDMA_FOLL_PCI_P2PDMA, more), -EFAULT);
+	assert_int_equal(p2pdma_user_pin(k, anon + 4096, 2, 0, more), 1);
+	assert_int_equal(p2pdma_user_unpin(k, more, 1), 0);
+	assert_int_equal(p2pdma_user_pin(k, anon - 4096, 2, 0, more), -EFAULT);
 	assert_int_equal(p2pdma_user_pin(k, u + 3 * 4096, 2, P2PDMA_FOLL_PCI_P2PDMA, more), 1);
 	assert_int_equal(p2pdma_user_unpin(k, more, 1), 0);
 	/* An unmapped page stays out of the pool while pinned. */
