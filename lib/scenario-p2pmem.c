@@ -51,12 +51,16 @@ static const char *human(uint64_t v, char *buf, size_t len)
 {
 	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
 	unsigned int u = 0;
+	double d = (double)v;
 
-	while (v >= 1024 && !(v % 1024) && u < 4) {
-		v /= 1024;
+	while (d >= 1024 && u < 4) {
+		d /= 1024;
 		u++;
 	}
-	snprintf(buf, len, "%" PRIu64 " %s", v, unit[u]);
+	if (d == (double)(uint64_t)d)
+		snprintf(buf, len, "%.0f %s", d, unit[u]);
+	else
+		snprintf(buf, len, "%.1f %s", d, unit[u]);
 	return buf;
 }
 
