@@ -25,6 +25,8 @@ static const char usage_text[] =
 "  report                   P2P groups, what blocks the other pairs, and fixes\n"
 "  export --json|--dump     write the loaded topology as JSON or lspci -xxxx\n"
 "  examples                 list the bundled example machines\n"
+"  p2pmem [CLIENT..]        the machine's p2pmem files beside the model's pools\n"
+"  verify                   O_DIRECT into p2pmem for real, beside the prediction\n"
 "  run SCRIPT...            drive the modelled kernel from a scenario script\n"
 "  (COMMAND --help for its own options)\n"
 "\n"
@@ -349,6 +351,8 @@ static const struct command {
 	{ "export", cmd_export, true },
 	{ "examples", cmd_examples, false },
 	{ "run", cmd_run, false },
+	{ "p2pmem", cmd_p2pmem, true },
+	{ "verify", cmd_verify, true },
 };
 
 static void log_to_stderr(void *data, int level, const char *msg)
@@ -372,6 +376,8 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case OPT_SYSFS: case OPT_DUMP: case OPT_TOPOLOGY:
 		case OPT_EXAMPLE: case OPT_SYNTH:
+			if (opt == OPT_SYSFS)
+				cli.sysfs_root = optarg;
 			if (set_source(&o, opt, optarg))
 				return 2;
 			break;

@@ -13,5 +13,6 @@
 #include <p2pdma/advice.h>
 #include <p2pdma/p2pmem.h>
 #include <p2pdma/scenario.h>
+#include <p2pdma/live.h>
 
 #endif
