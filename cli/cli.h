@@ -31,6 +31,7 @@ struct cli {
 	const struct p2pdma_policy *pol; /* the kernel's policy */
 	bool json;			/* --json given globally or to the command */
 	unsigned long long seed;	/* --seed: find_many tie break */
+	const char *sysfs_root;		/* --sysfs DIR, else NULL */
 	bool seed_set;
 	FILE *out;
 	/* Assumptions made while building the policy, shown with results:
@@ -82,5 +83,10 @@ int cmd_fix(struct cli *cli, int argc, char **argv);
 int cmd_report(struct cli *cli, int argc, char **argv);
 int cmd_topo(struct cli *cli, int argc, char **argv);
 int cmd_graph(struct cli *cli, int argc, char **argv);
+int cmd_run(struct cli *cli, int argc, char **argv);
+int cmd_p2pmem(struct cli *cli, int argc, char **argv);
+int cmd_verify(struct cli *cli, int argc, char **argv);
+/* The sysfs root of the source (/sys live, --sysfs DIR), or NULL. */
+const char *cli_sysfs_root(const struct cli *cli);
 
 #endif

@@ -35,7 +35,7 @@ static const char providers_help[] =
 "Examples:\n"
 "  p2pdma --sysfs DIR/sysfs providers\n"
 "  p2pdma --sysfs DIR/sysfs providers --seed 1 0000:05:00.0\n"
-"  p2pdma --example xeon-8gpu providers --bar 1b:00.0:0 --bar 2c:00.0:0 1a:00.0\n";
+"  p2pdma --example xeon-8gpu providers --bar 18:00.0:1 --bar 29:00.0:1 1a:00.0\n";
 
 /* --bar BDF:N: as if the driver registered and published that BAR. */
 static int add_bar(struct cli *cli, const char *arg)

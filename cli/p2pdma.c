@@ -28,6 +28,9 @@ static const char usage_text[] =
 "  graph                    the hierarchy drawn by Graphviz (SVG, PNG or DOT)\n"
 "  export --json|--dump     write the loaded topology as JSON or lspci -xxxx\n"
 "  examples                 list the bundled example machines\n"
+"  p2pmem [CLIENT..]        the machine's p2pmem files beside the model's pools\n"
+"  verify                   O_DIRECT into p2pmem for real, beside the prediction\n"
+"  run SCRIPT...            drive the modelled kernel from a scenario script\n"
 "  (COMMAND --help for its own options)\n"
 "\n"
 "Source (default: this machine, through libpci's sysfs method):\n"
@@ -374,6 +377,9 @@ static const struct command {
 	{ "graph", cmd_graph, true },
 	{ "export", cmd_export, true },
 	{ "examples", cmd_examples, false },
+	{ "run", cmd_run, false },
+	{ "p2pmem", cmd_p2pmem, true },
+	{ "verify", cmd_verify, true },
 };
 
 static void log_to_stderr(void *data, int level, const char *msg)
@@ -393,6 +399,8 @@ static int parse_globals(struct cli *cli, struct options *o, int argc, char **ar
 		switch (opt) {
 		case OPT_SYSFS: case OPT_DUMP: case OPT_TOPOLOGY:
 		case OPT_EXAMPLE: case OPT_SYNTH:
+			if (opt == OPT_SYSFS)
+				cli->sysfs_root = optarg;
 			if (set_source(o, opt, optarg))
 				return 2;
 			break;

@@ -32,22 +32,9 @@ struct p2pdma_provider {
 	struct p2pdma_provider *next;	/* the kernel's list of every handle */
 };
 
-/* One range given to pci_p2pdma_add_resource(). */
-struct p2pdma_resource {
-	int bar;
-	uint64_t cpu;			/* CPU physical start */
-	uint64_t bus;			/* PCI bus address of the start */
-	uint64_t size;
-};
-
-/* The p2pmem pool of a function (pdev->p2pdma->pool), its ranges. */
-struct p2pdma_kpool {
-	struct p2pdma_resource *res;
-	unsigned int nres;
-	uint64_t size;
-	uint64_t allocated;
-	bool captured;			/* sized from a capture's p2pmem/ files */
-};
+/* The p2pmem pool of a function (lib/p2pmem-private.h). */
+struct p2pdma_kpool;
+struct p2pdma_kp2pmem;
 
 /* pdev->p2pdma: struct pci_p2pdma. */
 struct p2pdma_kp2pdma {
@@ -89,6 +76,7 @@ struct p2pdma_kernel {
 	struct p2pdma_klog_entry *log;
 	size_t nlog;
 	size_t caplog;
+	struct p2pdma_kp2pmem *p2pmem;	/* the struct-page layer (lib/p2pmem.c) */
 };
 
 /* The kernel's current topology and router. */
@@ -108,5 +96,15 @@ void p2pdma_klog(struct p2pdma_kernel *k, enum p2pdma_klog_kind kind,
 /* A kernel line with dev_printk's prefix: "<driver or pci> <BDF>: ". */
 void p2pdma_klog_dev(struct p2pdma_kernel *k, const struct p2pdma_dev *dev,
 		     const char *fmt, ...) P2PDMA_PRINTF(3, 4);
+
+/* Map @d to the kernel's function or fail with -EINVAL and a message. */
+int p2pdma_k_dev_of(const struct p2pdma_kernel *k, const struct p2pdma_dev *d,
+		    const struct p2pdma_dev **out);
+
+/* pcim_p2pdma_init() without the bound-driver check; idempotent. */
+int p2pdma_k_p2pdma_init(struct p2pdma_kernel *k, const struct p2pdma_dev *d);
+
+/* The end of an unbind: pci_p2pdma_release() and the driver goes. */
+void p2pdma_k_unbind_finish(struct p2pdma_kernel *k, uint32_t dev);
 
 #endif

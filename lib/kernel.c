@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kernel-private.h"
+#include "p2pmem-private.h"
 
 /* --- the log --- */
 
@@ -98,9 +99,8 @@ const struct p2pdma_dev *p2pdma_k_dev(const struct p2pdma_kernel *k,
 	return p2pdma_topo_map_dev(p2pdma_k_topo(k), d);
 }
 
-/* Map @d or fail with -EINVAL and a message. */
-static int kdev_of(const struct p2pdma_kernel *k, const struct p2pdma_dev *d,
-		   const struct p2pdma_dev **out)
+int p2pdma_k_dev_of(const struct p2pdma_kernel *k, const struct p2pdma_dev *d,
+		    const struct p2pdma_dev **out)
 {
 	*out = p2pdma_k_dev(k, d);
 	if (!*out)
@@ -364,37 +364,7 @@ static int new_generation(struct p2pdma_kernel *k, struct p2pdma_topo *hw)
 	return 0;
 }
 
-static void free_p2pdma(struct p2pdma_kp2pdma *p);
-static int p2pdma_init(struct p2pdma_kernel *k, const struct p2pdma_dev *d);
-
-/* Functions whose capture shows p2pmem/: a driver made a pool there. */
-static int adopt_captured_p2pmem(struct p2pdma_kernel *k)
-{
-	const struct p2pdma_topo *t = p2pdma_k_topo(k);
-	uint32_t i;
-	int ret;
-
-	for (i = 0; i < t->ndevs; i++) {
-		const struct p2pdma_dev *d = t->devs[i];
-		struct p2pdma_kp2pdma *p;
-
-		if (!d->p2pmem.present)
-			continue;
-		ret = p2pdma_init(k, d);
-		if (ret)
-			return ret;
-		p = k->devs[i].p2pdma;
-		p->pool = calloc(1, sizeof(*p->pool));
-		if (!p->pool)
-			return -ENOMEM;
-		p->pool->size = d->p2pmem.size;
-		p->pool->allocated = d->p2pmem.size >= d->p2pmem.available ?
-				     d->p2pmem.size - d->p2pmem.available : 0;
-		p->pool->captured = true;
-		p->published = d->p2pmem.published;
-	}
-	return 0;
-}
+static void free_p2pdma(struct p2pdma_kernel *k, struct p2pdma_kp2pdma *p);
 
 P2PDMA_EXPORT int p2pdma_kernel_boot(struct p2pdma_ctx *ctx,
 				     const struct p2pdma_topo *topo,
@@ -454,7 +424,7 @@ P2PDMA_EXPORT int p2pdma_kernel_boot(struct p2pdma_ctx *ctx,
 	ret = new_generation(k, hw);	/* seals hw */
 	if (ret)
 		goto fail;
-	ret = adopt_captured_p2pmem(k);
+	ret = p2pdma_p2pmem_adopt_captured(k);
 	if (ret)
 		goto fail;
 	*out = k;
@@ -476,9 +446,10 @@ P2PDMA_EXPORT void p2pdma_kernel_shutdown(struct p2pdma_kernel *k)
 
 	if (!k)
 		return;
+	p2pdma_kp2pmem_destroy(k);
 	if (k->devs) {
 		for (i = 0; i < k->ndevs; i++) {
-			free_p2pdma(k->devs[i].p2pdma);
+			free_p2pdma(k, k->devs[i].p2pdma);
 			free(k->devs[i].driver);
 		}
 	}
@@ -539,7 +510,7 @@ P2PDMA_EXPORT int p2pdma_kernel_write_acs_ctrl(struct p2pdma_kernel *k,
 	uint16_t implemented;
 	int ret;
 
-	ret = kdev_of(k, dev, &d);
+	ret = p2pdma_k_dev_of(k, dev, &d);
 	if (ret)
 		return ret;
 	if (d->acs_state != P2PDMA_ACS_PRESENT)
@@ -568,7 +539,7 @@ static void cache_free(struct p2pdma_map_cache *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static void free_p2pdma(struct p2pdma_kp2pdma *p)
+static void free_p2pdma(struct p2pdma_kernel *k, struct p2pdma_kp2pdma *p)
 {
 	int bar;
 
@@ -578,9 +549,7 @@ static void free_p2pdma(struct p2pdma_kp2pdma *p)
 		if (p->mem[bar])
 			p->mem[bar]->live = false;	/* the handle stays, stale */
 	cache_free(&p->cache);
-	if (p->pool)
-		free(p->pool->res);
-	free(p->pool);
+	p2pdma_kpool_destroy(k, p->pool);
 	free(p);
 }
 
@@ -597,7 +566,7 @@ P2PDMA_EXPORT int p2pdma_kernel_bind(struct p2pdma_kernel *k,
 				     const char *driver)
 {
 	const struct p2pdma_dev *d;
-	int ret = kdev_of(k, dev, &d);
+	int ret = p2pdma_k_dev_of(k, dev, &d);
 
 	if (ret)
 		return ret;
@@ -615,22 +584,33 @@ P2PDMA_EXPORT int p2pdma_kernel_unbind(struct p2pdma_kernel *k,
 {
 	const struct p2pdma_dev *d;
 	struct p2pdma_kdev *kd;
-	int ret = kdev_of(k, dev, &d);
+	int ret = p2pdma_k_dev_of(k, dev, &d);
 
 	if (ret)
 		return ret;
 	kd = &k->devs[d->index];
 	if (!kd->driver)
 		return p2pdma_err(k->ctx, -ENODEV, "unbind %s: no driver bound", d->name);
-	/* devm release: pci_p2pdma_release() drops state, cache and pool. */
-	free_p2pdma(kd->p2pdma);
-	kd->p2pdma = NULL;
-	free(kd->driver);
-	kd->driver = NULL;
+	/* devm actions in reverse: the p2pmem ranges first (they may wait). */
+	ret = p2pdma_p2pmem_unbind(k, d);
+	if (ret)
+		return ret;
+	p2pdma_k_unbind_finish(k, d->index);
 	return 0;
 }
 
-static int p2pdma_init(struct p2pdma_kernel *k, const struct p2pdma_dev *d)
+void p2pdma_k_unbind_finish(struct p2pdma_kernel *k, uint32_t dev)
+{
+	struct p2pdma_kdev *kd = &k->devs[dev];
+
+	/* devm release: pci_p2pdma_release() drops state, cache and pool. */
+	free_p2pdma(k, kd->p2pdma);
+	kd->p2pdma = NULL;
+	free(kd->driver);
+	kd->driver = NULL;
+}
+
+int p2pdma_k_p2pdma_init(struct p2pdma_kernel *k, const struct p2pdma_dev *d)
 {
 	struct p2pdma_kdev *kd = &k->devs[d->index];
 	struct p2pdma_kp2pdma *p;
@@ -650,7 +630,7 @@ static int p2pdma_init(struct p2pdma_kernel *k, const struct p2pdma_dev *d)
 			continue;
 		pr = calloc(1, sizeof(*pr));
 		if (!pr) {
-			free_p2pdma(p);
+			free_p2pdma(k, p);
 			return -ENOMEM;
 		}
 		pr->k = k;
@@ -670,7 +650,7 @@ P2PDMA_EXPORT int p2pdma_kernel_p2pdma_init(struct p2pdma_kernel *k,
 					    const struct p2pdma_dev *dev)
 {
 	const struct p2pdma_dev *d;
-	int ret = kdev_of(k, dev, &d);
+	int ret = p2pdma_k_dev_of(k, dev, &d);
 
 	if (ret)
 		return ret;
@@ -678,7 +658,7 @@ P2PDMA_EXPORT int p2pdma_kernel_p2pdma_init(struct p2pdma_kernel *k,
 		return p2pdma_err(k->ctx, -ENODEV,
 				  "pcim_p2pdma_init(%s): no driver bound (the state is devm-managed)",
 				  d->name);
-	ret = p2pdma_init(k, d);
+	ret = p2pdma_k_p2pdma_init(k, d);
 	return ret == -ENOMEM ? p2pdma_err(k->ctx, ret, "out of memory") : ret;
 }
 
@@ -696,7 +676,7 @@ P2PDMA_EXPORT int p2pdma_kernel_provider(struct p2pdma_kernel *k,
 {
 	const struct p2pdma_dev *d;
 	struct p2pdma_kp2pdma *p;
-	int ret = kdev_of(k, dev, &d);
+	int ret = p2pdma_k_dev_of(k, dev, &d);
 
 	*out = NULL;
 	if (ret)
@@ -915,7 +895,7 @@ P2PDMA_EXPORT int p2pdma_kernel_distance_many(struct p2pdma_kernel *k,
 	int total = 0, ret;
 	size_t i;
 
-	ret = kdev_of(k, provider, &p);
+	ret = p2pdma_k_dev_of(k, provider, &p);
 	if (ret)
 		return ret;
 	if (verdicts)
@@ -953,68 +933,6 @@ P2PDMA_EXPORT int p2pdma_kernel_distance_many(struct p2pdma_kernel *k,
 
 /* --- p2pmem pools, publish and find_many (doc/kernel-model.md §1.5) --- */
 
-P2PDMA_EXPORT int p2pdma_kernel_add_resource(struct p2pdma_kernel *k,
-					     const struct p2pdma_dev *dev, int bar,
-					     uint64_t size, uint64_t offset)
-{
-	const struct p2pdma_dev *d;
-	struct p2pdma_kp2pdma *p;
-	struct p2pdma_resource *res;
-	const struct p2pdma_bar *b;
-	int ret = kdev_of(k, dev, &d);
-
-	if (ret)
-		return ret;
-	if (bar < 0 || bar >= P2PDMA_NUM_BARS)
-		return p2pdma_err(k->ctx, -EINVAL, "%s: BAR %d does not exist", d->name, bar);
-	b = &d->bars[bar];
-	/* 1. IORESOURCE_MEM. */
-	if (!(b->flags & P2PDMA_BAR_MEM) || !b->size)
-		return p2pdma_err(k->ctx, -EINVAL,
-				  "pci_p2pdma_add_resource(%s, BAR %d): not a memory BAR",
-				  d->name, bar);
-	/* 2. offset inside the BAR. */
-	if (offset >= b->size)
-		return p2pdma_err(k->ctx, -EINVAL,
-				  "pci_p2pdma_add_resource(%s, BAR %d): offset 0x%llx beyond the BAR (0x%llx bytes)",
-				  d->name, bar, (unsigned long long)offset,
-				  (unsigned long long)b->size);
-	/* 3. size 0: the rest of the BAR. */
-	if (!size)
-		size = b->size - offset;
-	/* 4. the range fits. */
-	if (size > b->size - offset)
-		return p2pdma_err(k->ctx, -EINVAL,
-				  "pci_p2pdma_add_resource(%s, BAR %d): 0x%llx bytes at 0x%llx exceed the BAR (0x%llx bytes)",
-				  d->name, bar, (unsigned long long)size,
-				  (unsigned long long)offset, (unsigned long long)b->size);
-	if (!k->devs[d->index].driver)
-		return p2pdma_err(k->ctx, -ENODEV,
-				  "pci_p2pdma_add_resource(%s): no driver bound (the state is devm-managed)",
-				  d->name);
-	/* 5. pcim_p2pdma_init(), then the pool once per function. */
-	ret = p2pdma_init(k, d);
-	if (ret)
-		return p2pdma_err(k->ctx, ret, "out of memory");
-	p = k->devs[d->index].p2pdma;
-	if (!p->pool && !(p->pool = calloc(1, sizeof(*p->pool))))
-		return p2pdma_err(k->ctx, -ENOMEM, "out of memory");
-	res = realloc(p->pool->res, (p->pool->nres + 1) * sizeof(*res));
-	if (!res)
-		return p2pdma_err(k->ctx, -ENOMEM, "out of memory");
-	p->pool->res = res;
-	res[p->pool->nres].bar = bar;
-	res[p->pool->nres].cpu = b->cpu + offset;
-	res[p->pool->nres].bus = b->bus + offset;
-	res[p->pool->nres].size = size;
-	p->pool->nres++;
-	p->pool->size += size;
-	p2pdma_klog_dev(k, d, "added peer-to-peer DMA memory %#llx-%#llx",
-			(unsigned long long)(b->cpu + offset),
-			(unsigned long long)(b->cpu + offset + size - 1));
-	return 0;
-}
-
 P2PDMA_EXPORT void p2pdma_kernel_publish(struct p2pdma_kernel *k,
 					 const struct p2pdma_dev *dev,
 					 bool publish)
@@ -1032,23 +950,6 @@ P2PDMA_EXPORT bool p2pdma_kernel_has_p2pmem(const struct p2pdma_kernel *k,
 	const struct p2pdma_dev *d = p2pdma_k_dev(k, dev);
 
 	return d && k->devs[d->index].p2pdma && k->devs[d->index].p2pdma->published;
-}
-
-P2PDMA_EXPORT uint64_t p2pdma_kernel_p2pmem_size(const struct p2pdma_kernel *k,
-						 const struct p2pdma_dev *dev,
-						 uint64_t *available)
-{
-	const struct p2pdma_dev *d = p2pdma_k_dev(k, dev);
-	const struct p2pdma_kpool *pool;
-
-	if (available)
-		*available = 0;
-	if (!d || !k->devs[d->index].p2pdma || !k->devs[d->index].p2pdma->pool)
-		return 0;
-	pool = k->devs[d->index].p2pdma->pool;
-	if (available)
-		*available = pool->size - pool->allocated;
-	return pool->size;
 }
 
 struct p2pdma_find_result {

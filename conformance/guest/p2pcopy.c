@@ -39,6 +39,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+/* The product's p2pmem code (libc only): sysfs walks, mmap rules, transfers. */
+#include "../../lib/p2pmem-live.c"
+
 #define MAP_LEN   (64 * 1024)
 #define REC       32
 #define WR_OFF    (512 * 1024) /* disk offset of the write test */
@@ -96,50 +99,6 @@ static const char *errname(int e)
 	}
 }
 
-/* bounded copy; names here are short sysfs/dev names, truncation is harmless */
-static void copy_str(char *dst, size_t len, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= len)
-		n = len - 1;
-	memcpy(dst, src, n);
-	dst[n] = 0;
-}
-
-static int read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (!f)
-		return -1;
-	if (!fgets(buf, (int)len, f)) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	n = strlen(buf);
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = 0;
-	return 0;
-}
-
-/* basename of a symlink's target, e.g. .../0000:03:00.0 */
-static int link_base(const char *path, char *buf, size_t len)
-{
-	char t[PATH_MAX];
-	ssize_t n = readlink(path, t, sizeof(t) - 1);
-	const char *b;
-
-	if (n < 0)
-		return -1;
-	t[n] = 0;
-	b = strrchr(t, '/');
-	copy_str(buf, len, b ? b + 1 : t);
-	return 0;
-}
-
 static void kmsg(const char *msg)
 {
 	int fd = open("/dev/kmsg", O_WRONLY);
@@ -154,63 +113,42 @@ static void kmsg(const char *msg)
 struct ns {
 	char name[32];   /* nvme0n1 */
 	char bdf[32];    /* PCI function of its controller (the DMA client) */
-	char serial[32];
+	char serial[64];
 };
 
+/* NVMe namespaces (the product's block-device walk, nvme ones with a serial) */
 static int find_namespaces(struct ns *v, int max)
 {
-	DIR *d = opendir("/sys/block");
-	struct dirent *e;
+	struct p2pdma_live_blockdev bd;
+	char after[32] = "";
 	int n = 0;
 
-	if (!d)
-		return 0;
-	while ((e = readdir(d)) && n < max) {
-		char p[PATH_MAX], ctrl[64];
-
-		if (strncmp(e->d_name, "nvme", 4) != 0)
+	while (n < max && p2pdma_live_blockdev_next("/sys", after[0] ? after : NULL, &bd, sizeof(bd)) == 0) {
+		snprintf(after, sizeof(after), "%s", bd.name);
+		if (strncmp(bd.name, "nvme", 4) || !bd.serial[0])
 			continue;
-		/* /sys/block/nvmeXn1/device -> ../../nvmeX (the controller) */
-		snprintf(p, sizeof(p), "/sys/block/%s/device", e->d_name);
-		if (link_base(p, ctrl, sizeof(ctrl)))
-			continue;
-		snprintf(p, sizeof(p), "/sys/class/nvme/%s/device", ctrl);
-		if (link_base(p, v[n].bdf, sizeof(v[n].bdf)))
-			continue;
-		snprintf(p, sizeof(p), "/sys/class/nvme/%s/serial", ctrl);
-		if (read_line(p, v[n].serial, sizeof(v[n].serial)))
-			continue;
-		copy_str(v[n].name, sizeof(v[n].name), e->d_name);
+		snprintf(v[n].name, sizeof(v[n].name), "%s", bd.name);
+		snprintf(v[n].bdf, sizeof(v[n].bdf), "%s", bd.bdf);
+		snprintf(v[n].serial, sizeof(v[n].serial), "%s", bd.serial);
 		n++;
 	}
-	closedir(d);
 	return n;
 }
 
+/* providers with p2pmem/allocate, in BDF order (the product's walk) */
 static int find_providers(char v[][32], int max)
 {
-	DIR *d = opendir("/sys/bus/pci/devices");
-	struct dirent *e;
+	char bdf[32], after[32] = "";
 	int n = 0;
 
-	if (!d)
-		return 0;
-	while ((e = readdir(d)) && n < max) {
-		char p[PATH_MAX];
+	while (n < max && p2pdma_live_provider_next("/sys", after[0] ? after : NULL, bdf, sizeof(bdf)) == 0) {
+		struct p2pdma_live_p2pmem pm;
 
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/p2pmem/allocate", e->d_name);
-		if (access(p, F_OK) == 0)
-			copy_str(v[n++], 32, e->d_name);
+		snprintf(after, sizeof(after), "%s", bdf);
+		if (!p2pdma_live_p2pmem_read("/sys", bdf, &pm, sizeof(pm)) && pm.allocate)
+			snprintf(v[n++], 32, "%s", bdf);
 	}
-	closedir(d);
 	return n;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp((const char *)a, (const char *)b);
 }
 
 static int cmp_ns(const void *a, const void *b)
@@ -220,136 +158,85 @@ static int cmp_ns(const void *a, const void *b)
 
 static unsigned char want[MAP_LEN] __attribute__((aligned(8)));
 
-/* volatile 64-bit loads from the mapping (each really reads the BAR; fewer
- * MMIO exits than byte loads), compared with the pattern */
-static const char *check(const volatile void *mv, size_t len, const char *serial,
+/* bytes of ordinary memory compared with SERIAL's pattern at DISK_OFF */
+static const char *check(const unsigned char *m, size_t len, const char *serial,
 			 unsigned long disk_off)
 {
-	const volatile uint64_t *m = mv;
-	uint64_t w;
-	size_t i;
-
 	fill_pattern(want, serial, disk_off, len);
-	for (i = 0; i < len / 8; i++) {
-		memcpy(&w, want + 8 * i, 8);
-		if (m[i] != w)
-			return "bad";
-	}
-	return "ok";
-}
-
-/* volatile 64-bit stores of SRC (or zeroes) into the mapping */
-static void store(volatile void *mv, const unsigned char *src, size_t len)
-{
-	volatile uint64_t *m = mv;
-	uint64_t w = 0;
-	size_t i;
-
-	for (i = 0; i < len / 8; i++) {
-		if (src)
-			memcpy(&w, src + 8 * i, 8);
-		m[i] = w;
-	}
+	return memcmp(m, want, len) ? "bad" : "ok";
 }
 
 static void mmap_cases(const char *prov)
 {
-	char p[PATH_MAX];
-	int fd;
-	void *m;
+	struct p2pdma_live_mmap_rules r;
 
-	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/p2pmem/allocate", prov);
-	fd = open(p, O_RDWR);
-	if (fd < 0) {
-		printf("MMAP %s open %s\n", prov, errname(errno));
+	p2pdma_live_mmap_rules("/sys", prov, &r, sizeof(r));
+	if (r.open_err) {
+		printf("MMAP %s open %s\n", prov, errname(-r.open_err));
 		return;
 	}
-	m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-	printf("MMAP %s private %s\n", prov, m == MAP_FAILED ? errname(errno) : "0");
-	if (m != MAP_FAILED)
-		munmap(m, 4096);
-	m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 4096);
-	printf("MMAP %s offset4096 %s\n", prov, m == MAP_FAILED ? errname(errno) : "0");
-	if (m != MAP_FAILED)
-		munmap(m, 4096);
-	m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	printf("MMAP %s shared %s\n", prov, m == MAP_FAILED ? errname(errno) : "0");
-	if (m != MAP_FAILED)
-		munmap(m, 4096);
-	close(fd);
+	printf("MMAP %s private %s\n", prov, r.private_err ? errname(-r.private_err) : "0");
+	printf("MMAP %s offset4096 %s\n", prov, r.offset_err ? errname(-r.offset_err) : "0");
+	printf("MMAP %s shared %s\n", prov, r.shared_err ? errname(-r.shared_err) : "0");
 }
 
-static void one_pair(const char *prov, const struct ns *c, unsigned char *bounce)
+/* one ODIRECT line from the product's transfer result */
+static void report(const char *prov, const struct ns *c, const char *op, size_t len,
+		   const struct p2pdma_live_result *r, int write)
 {
-	static const struct { const char *op; size_t len; unsigned long disk_off; } rd[] = {
-		{ "read", 4096, 3 * 4096 },
-		{ "read", MAP_LEN, 0 },
+	enum p2pdma_live_outcome o = write ? r->write : r->read;
+	int err = write ? r->write_err : r->read_err;
+	long long n = write ? r->write_bytes : r->read_bytes;
+
+	if (r->ref_err)
+		printf("ODIRECT %s %s %s open 0 %s -\n", prov, c->bdf, c->name, errname(-r->ref_err));
+	else if (r->mmap_err)
+		printf("ODIRECT %s %s %s mmap %d %s -\n", prov, c->bdf, c->name, MAP_LEN,
+		       errname(-r->mmap_err));
+	else if (o == P2PDMA_LIVE_FAILED)
+		printf("ODIRECT %s %s %s %s %zu %s -\n", prov, c->bdf, c->name, op, len, errname(-err));
+	else
+		printf("ODIRECT %s %s %s %s %zu %lld %s\n", prov, c->bdf, c->name, op, len, n,
+		       o == P2PDMA_LIVE_MOVED ? "ok" : o == P2PDMA_LIVE_BAD_DATA ? "bad" : "-");
+}
+
+/*
+ * The transfers are the product's p2pdma_live_transfer(): the bytes that
+ * arrive in the mapping are compared with the same read into ordinary
+ * memory (the CONTROL line shows that read gives the drive's pattern); the
+ * write puts a pattern the disk does not hold through the mapping, reads
+ * it back and restores the block.
+ */
+static void one_pair(const char *prov, const struct ns *c)
+{
+	static const struct { size_t len; unsigned long disk_off; } rd[] = {
+		{ 4096, 3 * 4096 },
+		{ MAP_LEN, 0 },
 	};
-	char p[PATH_MAX], msg[PATH_MAX];
-	volatile unsigned char *m;
-	void *mv;
+	struct p2pdma_live_xfer x = { sizeof(x), "/sys", "/dev", prov, c->name, 0, 0, 0 };
+	struct p2pdma_live_result r;
+	char msg[PATH_MAX];
 	size_t i;
-	int fd, bfd;
 
 	snprintf(msg, sizeof(msg), "p2pcopy: begin %s %s\n", prov, c->bdf);
 	kmsg(msg);
-	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/p2pmem/allocate", prov);
-	fd = open(p, O_RDWR);
-	mv = fd < 0 ? MAP_FAILED : mmap(NULL, MAP_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (mv == MAP_FAILED) {
-		printf("ODIRECT %s %s %s mmap %d %s -\n", prov, c->bdf, c->name, MAP_LEN, errname(errno));
-		goto out;
-	}
-	m = mv;
-	snprintf(p, sizeof(p), "/dev/%s", c->name);
-	bfd = open(p, O_RDWR | O_DIRECT);
-	if (bfd < 0) {
-		printf("ODIRECT %s %s %s open 0 %s -\n", prov, c->bdf, c->name, errname(errno));
-		goto unmap;
-	}
 	for (i = 0; i < sizeof(rd) / sizeof(rd[0]); i++) {
-		ssize_t n;
-
-		store(m, NULL, rd[i].len); /* clear so stale data cannot pass */
-		n = pread(bfd, mv, rd[i].len, (off_t)rd[i].disk_off);
-		if (n < 0)
-			printf("ODIRECT %s %s %s %s %zu %s -\n", prov, c->bdf, c->name, rd[i].op,
-			       rd[i].len, errname(errno));
-		else
-			printf("ODIRECT %s %s %s %s %zu %zd %s\n", prov, c->bdf, c->name, rd[i].op,
-			       rd[i].len, n, (size_t)n == rd[i].len ?
-			       check(m, rd[i].len, c->serial, rd[i].disk_off) : "-");
+		x.offset = rd[i].disk_off;
+		x.len = rd[i].len;
+		x.write = 0;
+		p2pdma_live_transfer(&x, &r, sizeof(r));
+		report(prov, c, "read", rd[i].len, &r, 0);
+		if (r.ref_err || r.mmap_err)
+			goto out;
 	}
-	/* write direction: pattern bytes of disk offset WR_OFF+4096 put into p2pmem by
-	 * the CPU, O_DIRECT-written to WR_OFF, read back into ordinary memory */
-	{
-		ssize_t n;
-		const char *data = "-";
-
-		fill_pattern(bounce, c->serial, WR_OFF + 4096, 4096);
-		store(m, bounce, 4096);
-		n = pwrite(bfd, mv, 4096, WR_OFF);
-		if (n == 4096) {
-			data = "bad";
-			if (pread(bfd, bounce, 4096, WR_OFF) == 4096) {
-				data = check(bounce, 4096, c->serial, WR_OFF + 4096);
-			}
-		}
-		if (n < 0)
-			printf("ODIRECT %s %s %s write 4096 %s -\n", prov, c->bdf, c->name, errname(errno));
-		else
-			printf("ODIRECT %s %s %s write 4096 %zd %s\n", prov, c->bdf, c->name, n, data);
-		/* restore the original block so later pairs read the pattern */
-		fill_pattern(bounce, c->serial, WR_OFF, 4096);
-		if (pwrite(bfd, bounce, 4096, WR_OFF) != 4096)
-			perror("restore");
-	}
-	close(bfd);
-unmap:
-	munmap(mv, MAP_LEN);
+	x.offset = WR_OFF;
+	x.len = 4096;
+	x.write = 1;
+	p2pdma_live_transfer(&x, &r, sizeof(r));
+	report(prov, c, "write", 4096, &r, 1);
+	if (r.restore_err)
+		perror("restore");
 out:
-	if (fd >= 0)
-		close(fd);
 	fflush(stdout);
 	kmsg("p2pcopy: end\n");
 }
@@ -360,6 +247,7 @@ int main(int argc, char **argv)
 	static char prov[16][32];
 	unsigned char *bounce;
 	int nn, np, i, j;
+
 
 	if (argc == 4 && strcmp(argv[1], "pattern") == 0) {
 		unsigned long size = strtoul(argv[3], NULL, 0), o;
@@ -377,7 +265,6 @@ int main(int argc, char **argv)
 	nn = find_namespaces(ns, 16);
 	np = find_providers(prov, 16);
 	qsort(ns, (size_t)nn, sizeof(ns[0]), cmp_ns);
-	qsort(prov, (size_t)np, sizeof(prov[0]), cmp_str);
 	for (i = 0; i < nn; i++)
 		printf("NS %s %s %s\n", ns[i].name, ns[i].bdf, ns[i].serial);
 	/* control: O_DIRECT into ordinary memory must see each drive's pattern */
@@ -399,7 +286,7 @@ int main(int argc, char **argv)
 		mmap_cases(prov[i]);
 	for (i = 0; i < np; i++)
 		for (j = 0; j < nn; j++)
-			one_pair(prov[i], &ns[j], bounce);
+			one_pair(prov[i], &ns[j]);
 	printf("END\n");
 	free(bounce);
 	return 0;

@@ -12,5 +12,8 @@
 #include <p2pdma/query.h>
 #include <p2pdma/advice.h>
 #include <p2pdma/paths.h>
+#include <p2pdma/p2pmem.h>
+#include <p2pdma/scenario.h>
+#include <p2pdma/live.h>
 
 #endif

@@ -12,11 +12,13 @@ static const struct {
 	size_t host_bridges;
 	size_t vfs;
 	const char *arch;
+	int iommu;
 } expect[] = {
-	{ "xeon-8gpu", 46, 6, 0, "x86_64" },
-	{ "epyc-2s", 35, 5, 4, "x86_64" },
-	{ "workstation", 15, 1, 0, "x86_64" },
-	{ "arm-server", 12, 4, 0, "aarch64" },
+	{ "xeon-8gpu", 46, 6, 0, "x86_64", 1 },
+	{ "epyc-2s", 35, 5, 4, "x86_64", 1 },
+	{ "workstation", 15, 1, 0, "x86_64", 1 },
+	{ "arm-server", 12, 4, 0, "aarch64", 1 },
+	{ "nvmeof-target", 17, 3, 0, "x86_64", 0 },
 };
 #define NEXPECT (sizeof(expect) / sizeof(expect[0]))
 
@@ -101,7 +103,7 @@ static void test_load_all(void **state)
 		assert_int_equal(vfs, expect[i].vfs);
 		p2pdma_topo_machine(t, &mi);
 		assert_string_equal(mi.arch, expect[i].arch);
-		assert_int_equal(mi.iommu, 1);
+		assert_int_equal(mi.iommu, expect[i].iommu);
 		assert_non_null(mi.kernel);
 		p2pdma_topo_destroy(t);
 	}

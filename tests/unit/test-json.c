@@ -59,7 +59,7 @@ static void test_examples_round_trip(void **state)
 		assert_round_trip(ctx, t);
 		p2pdma_topo_destroy(t);
 	}
-	assert_int_equal(i, 4);
+	assert_int_equal(i, 5);
 	p2pdma_ctx_destroy(ctx);
 }
 
