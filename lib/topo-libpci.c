@@ -16,6 +16,7 @@
  */
 #include <pci/pci.h>
 
+#include "input-private.h"
 #include "names-private.h"
 #include "topo-private.h"
 
@@ -469,11 +470,26 @@ struct dump_check {
 	size_t nseen, capseen;
 };
 
+/*
+ * A header line with no rows under it: lspci's text output (-v, -vv, -n or
+ * plain), not a dump. Say what it is and what to do, not "0 bytes".
+ */
+static int dump_is_text(struct dump_check *c)
+{
+	return p2pdma_err(c->ctx, -EINVAL,
+			  "%s:%u: %s has no hex rows: this is lspci's text output "
+			  "(lspci -v/-vv/-n), not a dump; capture one with 'sudo lspci -xxxx', "
+			  "or read this text as an lspci listing (--lspci)",
+			  c->path, c->dev_line, c->dev_bdf);
+}
+
 static int dump_end_dev(struct dump_check *c)
 {
 	if (!c->in_dev)
 		return 0;
 	c->in_dev = false;
+	if (c->next == 0)
+		return dump_is_text(c);
 	if (!dump_size_ok(c->next))
 		return p2pdma_err(c->ctx, -EINVAL,
 				  "%s:%u: %s has %u bytes of config space "
@@ -563,44 +579,56 @@ static int dump_row(struct dump_check *c, const char *line, unsigned int lineno)
 	return 0;
 }
 
+/* lspci -t draws its tree from "-[DDDD:BB]-" or "-+-[DDDD:BB]-" on. */
+static bool looks_like_tree(const char *line)
+{
+	while (*line == ' ' || *line == '\t')
+		line++;
+	return !strncmp(line, "-[", 2) || !strncmp(line, "-+-[", 4);
+}
+
 /*
- * Check the whole file before libpci sees it: libpci's dump reader stops
+ * Check the whole text before libpci sees it: libpci's dump reader stops
  * the process on malformed lines without saying where, and silently takes
  * partial rows. We name the file and line instead.
  */
-static int dump_validate_file(struct p2pdma_ctx *ctx, const char *path)
+static int dump_validate(struct p2pdma_ctx *ctx, const struct p2pdma_input *in)
 {
-	struct dump_check c = { .ctx = ctx, .path = path };
+	struct dump_check c = { .ctx = ctx, .path = in->name };
+	const char *p = in->data, *end = in->data + in->len;
 	unsigned int lineno = 0;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	bool tree = false;
+	char line[256];
 	int ret = 0;
-	FILE *f;
 
-	f = fopen(path, "r");
-	if (!f)
-		return p2pdma_err(ctx, -errno, "%s: %s", path, strerror(errno));
-	while ((n = getline(&line, &cap, f)) >= 0) {
+	while (p < end && !ret) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n;
+
 		lineno++;
-		if (n == 0 || line[n - 1] != '\n') {
+		if (!nl) {
 			ret = p2pdma_err(ctx, -EINVAL, "%s:%u: last line has no newline",
-					 path, lineno);
+					 in->name, lineno);
 			break;
 		}
-		line[--n] = '\0';
-		if (n && line[n - 1] == '\r')
-			line[--n] = '\0';
+		n = (size_t)(nl - p);
+		if (n && p[n - 1] == '\r')
+			n--;
 		/* dump_init() reads lines into a 255-byte buffer. */
 		if (n > 253) {
-			ret = p2pdma_err(ctx, -EINVAL, "%s:%u: line too long", path, lineno);
+			ret = p2pdma_err(ctx, -EINVAL, "%s:%u: line too long", in->name, lineno);
 			break;
 		}
-		if (memchr(line, '\0', (size_t)n)) {
+		if (memchr(p, '\0', n)) {
 			ret = p2pdma_err(ctx, -EINVAL, "%s:%u: NUL byte in a text file",
-					 path, lineno);
+					 in->name, lineno);
 			break;
 		}
+		memcpy(line, p, n);
+		line[n] = '\0';
+		p = nl + 1;
+		if (lineno == 1 || !c.ndevs)
+			tree = tree || looks_like_tree(line);
 		if (dump_is_header(line))
 			ret = dump_header(&c, line, lineno);
 		else if (n == 0)
@@ -608,20 +636,19 @@ static int dump_validate_file(struct p2pdma_ctx *ctx, const char *path)
 		else if (dump_is_row(line))
 			ret = dump_row(&c, line, lineno);
 		/* Other lines (lspci -v text) are ignored, as libpci does. */
-		if (ret)
-			break;
 	}
-	if (!ret && ferror(f))
-		ret = p2pdma_err(ctx, -EIO, "%s: read error", path);
 	if (!ret)
 		ret = dump_end_dev(&c);
+	if (!ret && !c.ndevs && tree)
+		ret = p2pdma_err(ctx, -EINVAL,
+				 "%s: this is lspci's tree (lspci -t), not a dump: it holds no config space; "
+				 "capture one with 'sudo lspci -xxxx', or read the tree's shape as an lspci listing (--lspci)",
+				 in->name);
 	if (!ret && !c.ndevs)
 		ret = p2pdma_err(ctx, -EINVAL,
 				 "%s:%u: no devices (expected lspci -x, -xxx or -xxxx output)",
-				 path, lineno);
-	free(line);
+				 in->name, lineno);
 	free(c.seen);
-	fclose(f);
 	return ret;
 }
 
@@ -631,6 +658,7 @@ struct lp_source {
 	enum p2pdma_source_kind kind;
 	const char *where;		/* file or directory, for messages */
 	const char *sysroot;		/* sysfs sources: the directory holding bus/pci */
+	const char *dump_file;		/* dumps: what libpci opens (a memory file) */
 };
 
 /* IORESOURCE flags from sysfs `resource` -> our BAR flags. */
@@ -830,7 +858,7 @@ static int lp_load(struct p2pdma_ctx *ctx, const struct lp_source *src,
 	}
 	if (src->kind == P2PDMA_SRC_DUMP) {
 		a->method = PCI_ACCESS_DUMP;
-		if (lp_set_param(a, "dump.name", src->where)) {
+		if (lp_set_param(a, "dump.name", src->dump_file)) {
 			ret = p2pdma_err(ctx, -EIO, "%s: libpci has no dump method", src->where);
 			goto out;
 		}
@@ -957,17 +985,35 @@ P2PDMA_EXPORT int p2pdma_topo_load_sysfs(struct p2pdma_ctx *ctx, const char *dir
 P2PDMA_EXPORT int p2pdma_topo_load_dump(struct p2pdma_ctx *ctx, const char *path,
 					struct p2pdma_topo **out)
 {
-	struct lp_source src = {
-		.kind = P2PDMA_SRC_DUMP, .where = path, .sysroot = NULL,
+	static const struct p2pdma_input_limits lim = {
+		.max_line = P2PDMA_INPUT_MAX_LINE, .text = true, .what = "an lspci dump",
 	};
+	struct p2pdma_input in;
+	struct p2pdma_input_file file;
+	struct lp_source src = { .kind = P2PDMA_SRC_DUMP };
 	int ret;
 
 	p2pdma_clear_err(ctx);
 	*out = NULL;
 	if (!path || !*path)
 		return p2pdma_err(ctx, -EINVAL, "dump: no file given");
-	ret = dump_validate_file(ctx, path);
+	/*
+	 * Read once: the text is checked here and handed to libpci's dump
+	 * method as a memory file, so pipes, "-" and FIFOs work (libpci
+	 * opens dump.name itself, which would read a pipe a second time).
+	 */
+	ret = p2pdma_input_read(ctx, path, &lim, &in);
 	if (ret)
 		return ret;
-	return lp_load(ctx, &src, path, out);
+	ret = dump_validate(ctx, &in);
+	if (!ret)
+		ret = p2pdma_input_file_open(ctx, &in, &file);
+	if (!ret) {
+		src.where = in.name;
+		src.dump_file = file.path;
+		ret = lp_load(ctx, &src, in.name, out);
+		p2pdma_input_file_close(&file);
+	}
+	p2pdma_input_free(&in);
+	return ret;
 }
