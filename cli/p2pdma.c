@@ -29,7 +29,10 @@ static const char usage_text[] =
 "\n"
 "Source (default: this machine, through libpci's sysfs method):\n"
 "  --sysfs DIR              a captured sysfs tree (DIR holds bus/pci/devices)\n"
-"  --dump FILE              an lspci -x, -xxx or -xxxx dump\n"
+"  --dump FILE              an lspci -x, -xxx or -xxxx dump (- reads stdin)\n"
+"  --lspci FILE             lspci's text: -vv/-vvv (verdicts as from a dump),\n"
+"                           -v, plain, or a -t/-tv tree (shape only)\n"
+"  --hwloc FILE             an hwloc XML topology (lstopo --of xml): shape only\n"
 "  --topology FILE          a JSON topology description (doc/topology-json.md)\n"
 "  --example NAME           a bundled example machine (see 'p2pdma examples')\n"
 "  --synth SPEC             a synthetic fabric, e.g. hb=2,rp=4,sw=2,ep=8\n"
@@ -64,12 +67,14 @@ static const char usage_text[] =
 enum {
 	OPT_SYSFS = 256, OPT_DUMP, OPT_TOPOLOGY, OPT_EXAMPLE, OPT_SYNTH,
 	OPT_KERNEL, OPT_CPU, OPT_CMDLINE, OPT_IOMMU, OPT_ACS, OPT_ACS_SET,
-	OPT_ACS_CLEAR, OPT_JSON, OPT_NO_NAMES, OPT_SEED,
+	OPT_ACS_CLEAR, OPT_JSON, OPT_NO_NAMES, OPT_SEED, OPT_LSPCI, OPT_HWLOC,
 };
 
 static const struct option global_opts[] = {
 	{ "sysfs", required_argument, NULL, OPT_SYSFS },
 	{ "dump", required_argument, NULL, OPT_DUMP },
+	{ "lspci", required_argument, NULL, OPT_LSPCI },
+	{ "hwloc", required_argument, NULL, OPT_HWLOC },
 	{ "topology", required_argument, NULL, OPT_TOPOLOGY },
 	{ "example", required_argument, NULL, OPT_EXAMPLE },
 	{ "synth", required_argument, NULL, OPT_SYNTH },
@@ -151,6 +156,9 @@ static int load_source(struct cli *cli, const struct options *o)
 		break;
 	case OPT_TOPOLOGY:
 		ret = p2pdma_topo_load_json(cli->ctx, o->source_arg, &cli->topo);
+		break;
+	case OPT_LSPCI:
+		ret = p2pdma_topo_load_lspci(cli->ctx, o->source_arg, &cli->topo);
 		break;
 	case OPT_EXAMPLE:
 		ret = p2pdma_topo_load_example(cli->ctx, o->source_arg, &cli->topo);
@@ -453,7 +461,7 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "+hV", global_opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_SYSFS: case OPT_DUMP: case OPT_TOPOLOGY:
-		case OPT_EXAMPLE: case OPT_SYNTH:
+		case OPT_EXAMPLE: case OPT_SYNTH: case OPT_LSPCI: case OPT_HWLOC:
 			if (set_source(&o, opt, optarg))
 				return 2;
 			break;

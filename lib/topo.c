@@ -447,7 +447,9 @@ static bool hw_source(const struct p2pdma_topo *topo)
 {
 	return topo->source == P2PDMA_SRC_LIVE ||
 	       topo->source == P2PDMA_SRC_SYSFS ||
-	       topo->source == P2PDMA_SRC_DUMP;
+	       topo->source == P2PDMA_SRC_DUMP ||
+	       topo->source == P2PDMA_SRC_LSPCI ||
+	       topo->source == P2PDMA_SRC_HWLOC;
 }
 
 static bool in_window(const struct p2pdma_window *w, uint64_t lo, uint64_t hi)

@@ -27,6 +27,8 @@ struct source {
 static const struct source sources[] = {
 	{ "dump", p2pdma_topo_load_dump, "dumps/host-virtio.lspci", false },
 	{ "json", p2pdma_topo_load_json, "json/all-fields.json", false },
+	{ "lspci -vvvnn", p2pdma_topo_load_lspci, "lspci-text/switch-epyc/lspci-vvvnn.txt.gz", true },
+	{ "lspci -tv", p2pdma_topo_load_lspci, "lspci-text/mixed-epyc/lspci-tv.txt.gz", true },
 };
 
 #define NSOURCES (sizeof(sources) / sizeof(sources[0]))
