@@ -160,6 +160,9 @@ static int load_source(struct cli *cli, const struct options *o)
 	case OPT_LSPCI:
 		ret = p2pdma_topo_load_lspci(cli->ctx, o->source_arg, &cli->topo);
 		break;
+	case OPT_HWLOC:
+		ret = p2pdma_topo_load_hwloc(cli->ctx, o->source_arg, &cli->topo);
+		break;
 	case OPT_EXAMPLE:
 		ret = p2pdma_topo_load_example(cli->ctx, o->source_arg, &cli->topo);
 		if (ret == -ENOENT) {

@@ -67,4 +67,16 @@ int p2pdma_input_file_open(struct p2pdma_ctx *ctx, const struct p2pdma_input *in
 			   struct p2pdma_input_file *f);
 void p2pdma_input_file_close(struct p2pdma_input_file *f);
 
+/*
+ * Unpack a sysfs capture (a .tar.gz as conformance/capture-sysfs.sh writes
+ * it, or a plain .tar) held in @in into a new private directory *@tmpdir;
+ * *@root is the directory holding bus/pci/devices inside it. Entries that
+ * could land outside (absolute names, "..", links pointing out), device
+ * nodes and hard links are refused; sizes are capped. Remove with
+ * p2pdma_sysfs_cleanup(*@tmpdir) whatever happens next.
+ */
+int p2pdma_sysfs_unpack(struct p2pdma_ctx *ctx, const struct p2pdma_input *in,
+			char **tmpdir, char **root);
+void p2pdma_sysfs_cleanup(char *tmpdir);
+
 #endif

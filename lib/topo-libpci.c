@@ -1366,18 +1366,51 @@ P2PDMA_EXPORT int p2pdma_topo_load_live(struct p2pdma_ctx *ctx,
 	return lp_load(ctx, &src, "live", out);
 }
 
+/* A captured tree packed as a tarball (or "-"): unpack privately, read, remove. */
+static int load_sysfs_archive(struct p2pdma_ctx *ctx, const char *path,
+			      struct p2pdma_topo **out)
+{
+	static const struct p2pdma_input_limits lim = {
+		.what = "a sysfs capture (directory or .tar.gz)",
+	};
+	struct lp_source src = { .kind = P2PDMA_SRC_SYSFS };
+	struct p2pdma_input in;
+	char *tmpdir = NULL, *root = NULL;
+	int ret;
+
+	ret = p2pdma_input_read(ctx, path, &lim, &in);
+	if (ret)
+		return ret;
+	ret = p2pdma_sysfs_unpack(ctx, &in, &tmpdir, &root);
+	if (!ret)
+		ret = sysfs_check_dir(ctx, root);
+	if (!ret) {
+		src.where = in.name;
+		src.sysroot = root;
+		ret = lp_load(ctx, &src, in.name, out);
+	}
+	free(root);
+	p2pdma_sysfs_cleanup(tmpdir);
+	p2pdma_input_free(&in);
+	return ret;
+}
+
 P2PDMA_EXPORT int p2pdma_topo_load_sysfs(struct p2pdma_ctx *ctx, const char *dir,
 					 struct p2pdma_topo **out)
 {
 	struct lp_source src = {
 		.kind = P2PDMA_SRC_SYSFS, .where = dir, .sysroot = dir,
 	};
+	struct stat st;
 	int ret;
 
 	p2pdma_clear_err(ctx);
 	*out = NULL;
 	if (!dir || !*dir)
 		return p2pdma_err(ctx, -EINVAL, "sysfs: no directory given");
+	/* Anything but a directory is taken as a capture's tarball. */
+	if (!strcmp(dir, "-") || (!stat(dir, &st) && !S_ISDIR(st.st_mode)))
+		return load_sysfs_archive(ctx, dir, out);
 	ret = sysfs_check_dir(ctx, dir);
 	if (ret)
 		return ret;
