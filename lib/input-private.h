@@ -32,6 +32,13 @@ struct p2pdma_input_limits {
 	size_t max_line;	/* 0: no line limit (JSON, XML) */
 	bool text;		/* a NUL byte is an error */
 	const char *what;	/* "lspci dump", ... for messages */
+	/*
+	 * Binary input: does it start as it must? Called once with the first
+	 * @head bytes (or all, if shorter), so that a wrong stream fails at
+	 * once; returns a reason to refuse it, or NULL.
+	 */
+	const char *(*head_check)(const char *p, size_t n);
+	size_t head;
 };
 
 struct p2pdma_input {

@@ -85,6 +85,7 @@ int p2pdma_input_read(struct p2pdma_ctx *ctx, const char *path,
 	const char *name = is_stdin ? "<stdin>" : path;
 	size_t len = 0, cap = 0;
 	char *buf = NULL;
+	const char *why;
 	struct stat st;
 	int fd, ret = 0;
 
@@ -142,11 +143,20 @@ int p2pdma_input_read(struct p2pdma_ctx *ctx, const char *path,
 		ret = check_text(ctx, name, lim, &tc, buf + len, (size_t)n);
 		if (ret)
 			goto out;
+		if (lim->head_check && len < lim->head && len + (size_t)n >= lim->head &&
+		    (why = lim->head_check(buf, len + (size_t)n))) {
+			ret = p2pdma_err(ctx, -EINVAL, "%s: %s", name, why);
+			goto out;
+		}
 		len += (size_t)n;
 		if (len > max) {
 			ret = too_big(ctx, name, lim, max);
 			goto out;
 		}
+	}
+	if (lim->head_check && len < lim->head && (why = lim->head_check(buf ? buf : "", len))) {
+		ret = p2pdma_err(ctx, -EINVAL, "%s: %s", name, why);
+		goto out;
 	}
 	if (!buf) {
 		buf = malloc(1);

@@ -1366,12 +1366,23 @@ P2PDMA_EXPORT int p2pdma_topo_load_live(struct p2pdma_ctx *ctx,
 	return lp_load(ctx, &src, "live", out);
 }
 
+/* gzip's magic, or a tar header's "ustar" at 257: anything else fails at once. */
+static const char *tar_head(const char *p, size_t n)
+{
+	if (n >= 2 && (unsigned char)p[0] == 0x1f && (unsigned char)p[1] == 0x8b)
+		return NULL;
+	if (n >= 262 && !memcmp(p + 257, "ustar", 5))
+		return NULL;
+	return "not a tar or tar.gz archive (nor a directory holding bus/pci/devices)";
+}
+
 /* A captured tree packed as a tarball (or "-"): unpack privately, read, remove. */
 static int load_sysfs_archive(struct p2pdma_ctx *ctx, const char *path,
 			      struct p2pdma_topo **out)
 {
 	static const struct p2pdma_input_limits lim = {
 		.what = "a sysfs capture (directory or .tar.gz)",
+		.head_check = tar_head, .head = 512,
 	};
 	struct lp_source src = { .kind = P2PDMA_SRC_SYSFS };
 	struct p2pdma_input in;

@@ -1501,10 +1501,21 @@ static int load_text(struct p2pdma_ctx *ctx, const char *text, size_t len,
 			found = true;
 			break;
 		}
-		if (is_prompt(l->s) || starts(l->s, "lspci: "))
-			p2pdma_log(ctx, P2PDMA_LOG_INFO, "%s:%u: skipped: %s", name, l->no, l->s);
-		else
-			warn(&lx, l->no, "not lspci output: skipped");
+	}
+	/* Only once the output is found is what stood above it worth a word. */
+	if (!ret && found) {
+		size_t j;
+
+		for (j = 0; j < i; j++) {
+			const struct lx_line *l = &lx.lines[j];
+
+			if (!*l->s)
+				continue;
+			if (is_prompt(l->s) || starts(l->s, "lspci: "))
+				p2pdma_log(ctx, P2PDMA_LOG_INFO, "%s:%u: skipped: %s", name, l->no, l->s);
+			else
+				warn(&lx, l->no, "not lspci output: skipped");
+		}
 	}
 	if (!ret && !found)
 		ret = p2pdma_err(ctx, -EINVAL,

@@ -4,8 +4,9 @@
 # Usage: scripts/install-deps.sh build|test|conformance...
 set -euo pipefail
 
-pkgs_build=(meson ninja-build pkg-config gcc libc6-dev python3 libpci-dev libjansson-dev pciutils pci.ids)
-pkgs_test=(libcmocka-dev clang binutils gzip pciutils)
+pkgs_build=(meson ninja-build pkg-config gcc libc6-dev python3 libpci-dev libjansson-dev pciutils pci.ids
+            libxml2-dev libarchive-dev)
+pkgs_test=(libcmocka-dev clang binutils gzip pciutils hwloc)
 pkgs_conformance=(qemu-system-x86 busybox-static linux-source-6.12 ccache bc flex bison
                   libelf-dev libssl-dev libc6-dev cpio xz-utils make perl)
 

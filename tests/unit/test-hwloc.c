@@ -175,6 +175,53 @@ static void test_upstream(void **state)
 	p2pdma_ctx_destroy(ctx);
 }
 
+/*
+ * The real lstopo as the oracle on this machine: its XML of the live
+ * machine has the functions and hierarchy our live read has.
+ */
+static void test_live(void **state)
+{
+	struct p2pdma_ctx *ctx = fixture_ctx();
+	struct p2pdma_topo *live = NULL, *t = NULL;
+	char *tmp, path[4200], cmd[8600];
+	size_t i;
+	int ret;
+
+	(void)state;
+	if (access("/sys/bus/pci/devices", R_OK) || system("lstopo --version >/dev/null 2>&1")) {
+		p2pdma_ctx_destroy(ctx);
+		skip();
+	}
+	tmp = fixture_tmpdir();
+	snprintf(path, sizeof(path), "%s/live.xml", tmp);
+	snprintf(cmd, sizeof(cmd), "lstopo --filter io:all --of xml '%s' 2>/dev/null", path);
+	if (system(cmd) || p2pdma_topo_load_live(ctx, &live)) {
+		fixture_rmtree(tmp);
+		free(tmp);
+		p2pdma_ctx_destroy(ctx);
+		skip();
+	}
+	ret = p2pdma_topo_load_hwloc(ctx, path, &t);
+	if (ret)
+		print_error("%s: %s\n", path, p2pdma_ctx_error(ctx));
+	assert_int_equal(ret, 0);
+	assert_int_equal(p2pdma_topo_num_devs(live), p2pdma_topo_num_devs(t));
+	for (i = 0; i < p2pdma_topo_num_devs(live); i++) {
+		const struct p2pdma_dev *a = p2pdma_topo_dev(live, i), *b = p2pdma_topo_dev(t, i);
+
+		assert_string_equal(a->name, b->name);
+		assert_string_equal(a->upstream ? a->upstream->name : "-",
+				    b->upstream ? b->upstream->name : "-");
+		assert_int_equal(a->vendor, b->vendor);
+		assert_int_equal(a->device, b->device);
+	}
+	p2pdma_topo_destroy(t);
+	p2pdma_topo_destroy(live);
+	fixture_rmtree(tmp);
+	free(tmp);
+	p2pdma_ctx_destroy(ctx);
+}
+
 /* Broken or hostile XML: one error with the line, nothing loaded. */
 static void test_bad_xml(void **state)
 {
@@ -240,6 +287,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_captures),
 		cmocka_unit_test(test_upstream),
+		cmocka_unit_test(test_live),
 		cmocka_unit_test(test_bad_xml),
 	};
 
