@@ -141,10 +141,23 @@ static int add_label(struct p2pdma_dev *d, const char *osname)
 	return 0;
 }
 
+/* An attribute's text fit for a one-line message: cut, control characters as '?'. */
+static const char *clean(const char *s, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < len; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	buf[i] = '\0';
+	return buf;
+}
+
 static int err_at(struct hx *hx, const xmlNode *n, int err, const char *what, const char *detail)
 {
+	char buf[64];
+
 	return p2pdma_err(hx->ctx, err, "%s:%ld: %s%s%s", hx->name, xmlGetLineNo(n), what,
-			  detail ? ": " : "", detail ? detail : "");
+			  detail ? ": " : "", detail ? clean(detail, buf, sizeof(buf)) : "");
 }
 
 /* A PCI function: a PCIDev, or the device side of a PCI-to-PCI bridge. */
@@ -189,7 +202,10 @@ static int add_function(struct hx *hx, const xmlNode *n, bool bridge,
 			d->subdevice = (uint16_t)sd;
 			d->revision = (uint8_t)rev;
 		} else {
-			warn(hx, n, "%s: unreadable pci_type \"%.60s\": IDs and class unknown", d->name, type);
+			char buf[64];
+
+			warn(hx, n, "%s: unreadable pci_type \"%s\": IDs and class unknown", d->name,
+			     clean(type, buf, sizeof(buf)));
 		}
 	} else {
 		warn(hx, n, "%s: no pci_type: IDs and class unknown", d->name);
@@ -349,9 +365,11 @@ static int load_xml(struct p2pdma_ctx *ctx, const char *text, size_t len,
 		size_t l;
 
 		if (e && e->message) {
+			/* libxml2 adds lines (the bytes it choked on): keep the first. */
 			snprintf(msg, sizeof(msg), "%s", e->message);
+			msg[strcspn(msg, "\r\n")] = '\0';
 			l = strlen(msg);
-			while (l && (msg[l - 1] == '\n' || msg[l - 1] == ' '))
+			while (l && (msg[l - 1] == ' ' || msg[l - 1] == '!' || msg[l - 1] == ','))
 				msg[--l] = '\0';
 		}
 		ret = p2pdma_err(ctx, -EINVAL, "%s:%d: %s (not an hwloc XML topology?)", name,

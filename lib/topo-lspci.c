@@ -160,11 +160,10 @@ static const char *after_key(const char *s, const char *key)
  */
 static size_t parse_bdf(const char *s, uint32_t *dom, uint8_t *bus, uint8_t *devfn)
 {
-	const char *p = s, *colon2;
+	const char *p = s;
 	unsigned long d = 0, b, dv, f;
 	size_t n;
 
-	colon2 = NULL;
 	for (n = 0; isxdigit((unsigned char)p[n]); n++)
 		;
 	if (n == 0 || p[n] != ':')
@@ -175,13 +174,11 @@ static size_t parse_bdf(const char *s, uint32_t *dom, uint8_t *bus, uint8_t *dev
 			return 0;
 		d = hex_n(p, n);
 		p += n + 1;
-		colon2 = p;
 		for (n = 0; isxdigit((unsigned char)p[n]); n++)
 			;
 		if (n != 2 || p[n] != ':')
 			return 0;
 	}
-	(void)colon2;
 	if (n != 2)
 		return 0;
 	b = hex_n(p, 2);
@@ -584,11 +581,11 @@ static void read_region(struct lx *lx, struct p2pdma_dev *d, const struct lx_lin
 	bool have_addr = false;
 	char unit = 0;
 
-	if (sscanf(v, "Region %u:", &idx) != 1 || idx >= P2PDMA_NUM_BARS) {
+	p = strchr(v, ':');
+	if (sscanf(v, "Region %u", &idx) != 1 || idx >= P2PDMA_NUM_BARS || !p) {
 		warn(lx, l->no, "unreadable region number: region left out");
 		return;
 	}
-	p = strchr(v, ':');
 	p = skip_ws(p + 1);
 	bar = &d->bars[idx];
 	memset(bar, 0, sizeof(*bar));
@@ -1066,8 +1063,7 @@ static bool is_detail_key(const char *s)
 static int read_listing(struct lx *lx, size_t first)
 {
 	struct lx_dev ld = { 0 };
-	unsigned int base = lx->lines[first].indent, nhdr = 0, ndetail = 0;
-	unsigned int last_hdr = 0;
+	unsigned int base = lx->lines[first].indent, ndetail = 0;
 	bool blank = false;
 	size_t i;
 	int ret = 0;
@@ -1090,8 +1086,6 @@ static int read_listing(struct lx *lx, size_t first)
 			ld.dev = new_dev(lx, dom, bus, devfn, l->no, &ret);
 			if (!ld.dev)
 				break;
-			nhdr++;
-			last_hdr = l->no;
 			if (l->s[n] != ' ')
 				ret = p2pdma_err(lx->ctx, -EINVAL,
 						 "%s:%u: %s: nothing after the address (line cut short?)",
@@ -1120,7 +1114,6 @@ static int read_listing(struct lx *lx, size_t first)
 			end_dev(lx, &ld, true);
 		}
 		infer_buses(lx, lx->lines[first].no);
-		(void)last_hdr;
 		return 0;
 	}
 	end_dev(lx, &ld, false);
@@ -1149,7 +1142,6 @@ static int read_listing(struct lx *lx, size_t first)
 				   "dump, lspci -xxx, would hide ACS)", lx->name);
 		}
 	}
-	(void)nhdr;
 	return 0;
 }
 
