@@ -535,7 +535,8 @@ static void read_link(struct lx *lx, struct p2pdma_dev *d, const struct lx_line 
 	const char *sp = strstr(v, "Speed "), *w = strstr(v, "Width x");
 	unsigned int width;
 
-	if (!sp || !w || sscanf(w + 7, "%u", &width) != 1 || width > 63) {
+	/* Links are at most 32 lanes wide. */
+	if (!sp || !w || sscanf(w + 7, "%u", &width) != 1 || width > 32) {
 		warn(lx, l->no, "unreadable link %s: link unknown", cap ? "capability" : "status");
 		return;
 	}
@@ -627,14 +628,28 @@ static void read_region(struct lx *lx, struct p2pdma_dev *d, const struct lx_lin
 	 * sizes). The bus address is taken equal to it, as for every
 	 * source without a register to read.
 	 */
+	/* A BAR's size is a power of two; anything else is not one lspci printed. */
+	if (size & (size - 1)) {
+		warn(lx, l->no, "region %u: size %llu is not a power of two: size left unknown",
+		     idx, size);
+		size = 0;
+	}
 	bar->size = size;
 	bar->cpu = size ? bar->bus : 0;
 	/* As config decoding: a plain 32-bit memory BAR at 0 says no more than an empty register. */
 	if (bar->flags == P2PDMA_BAR_MEM && !bar->bus)
 		memset(bar, 0, sizeof(*bar));
-	if (idx + 1 < P2PDMA_NUM_BARS && (bar->flags & P2PDMA_BAR_64) &&
-	    d->bars[idx + 1].flags)
-		warn(lx, l->no, "64-bit region %u overlaps region %u", idx, idx + 1);
+	/* A 64-bit BAR takes the next register: regions that collide are not both real. */
+	if ((bar->flags & P2PDMA_BAR_64) &&
+	    (idx + 1 >= P2PDMA_NUM_BARS || d->bars[idx + 1].flags)) {
+		warn(lx, l->no, "64-bit region %u %s: region left out", idx,
+		     idx + 1 >= P2PDMA_NUM_BARS ? "in the last register" : "overlaps the next one");
+		memset(bar, 0, sizeof(*bar));
+	} else if (idx && (d->bars[idx - 1].flags & P2PDMA_BAR_64)) {
+		warn(lx, l->no, "region %u is the upper half of 64-bit region %u: region left out",
+		     idx, idx - 1);
+		memset(bar, 0, sizeof(*bar));
+	}
 }
 
 /* "Memory behind bridge: fe400000-fe9fffff [size=6M] [32-bit]", or "[disabled]". */
@@ -657,6 +672,11 @@ static void read_window(struct lx *lx, struct p2pdma_dev *d, const struct lx_lin
 	limit = strtoull(v, &end, 16);
 	if (end == v || base > limit) {
 		warn(lx, l->no, "unreadable bridge window: window taken as closed");
+		return;
+	}
+	/* I/O and non-prefetchable windows are 32-bit registers. */
+	if (which != P2PDMA_WIN_PREFETCH && limit > 0xffffffffULL) {
+		warn(lx, l->no, "bridge window above 4 GiB in a 32-bit window: taken as closed");
 		return;
 	}
 	w->base = base;
@@ -715,18 +735,23 @@ static void read_cap(struct lx *lx, struct lx_dev *ld, const struct lx_line *l, 
 				return;
 			}
 		}
-		if (sscanf(t, "Unknown type %u", &ut) == 1 && ut < 16) {
-			d->pcie_type = (int8_t)ut;
-			return;
-		}
-		warn(lx, l->no, "unreadable PCIe port type: taken as conventional PCI");
+		if (sscanf(t, "Unknown type %u", &ut) == 1)
+			warn(lx, l->no, "PCIe port type %u is none the spec defines: taken as "
+			     "conventional PCI", ut);
+		else
+			warn(lx, l->no, "unreadable PCIe port type: taken as conventional PCI");
 		return;
 	}
 	if (starts(name, "Access Control Services")) {
 		ld->cap = CAP_ACS;
 		ld->acs_seen = true;
 		ld->acs_line = l->no;
-		d->acs_pos = (uint16_t)off;
+		/* An extended capability: 0x100..0xffc, dword aligned. */
+		if (off >= 0x100 && off <= 0xffc && !(off & 3))
+			d->acs_pos = (uint16_t)off;
+		else
+			warn(lx, l->no, "ACS capability at offset %x, outside the extended space: "
+			     "offset left out", off);
 		return;
 	}
 	if (starts(name, "Single Root I/O Virtualization")) {
@@ -943,7 +968,11 @@ static void end_dev(struct lx *lx, struct lx_dev *ld, bool terse)
 	}
 	d->acs_ctrl_boot = d->acs_ctrl;
 	if (ld->sriov_seen) {
-		if (ld->sriov_counts && ld->sriov_ids) {
+		if (ld->sriov_counts && ld->sriov_ids && d->sriov_num > d->sriov_total) {
+			warn(lx, ld->line, "%s: %u VFs enabled of %u: VFs not linked to their PF",
+			     d->name, d->sriov_num, d->sriov_total);
+			d->sriov_total = d->sriov_num = 0;
+		} else if (ld->sriov_counts && ld->sriov_ids) {
 			d->has_sriov = true;
 		} else {
 			d->sriov_total = d->sriov_num = 0;
