@@ -301,13 +301,58 @@ static struct p2pdma_dev *new_dev(struct lx *lx, uint32_t dom, uint8_t bus,
 	return d;
 }
 
+/* Length of the valid UTF-8 sequence at @s (of at most @n bytes), 0 if none. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0)
+		len = 2, cp = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		len = 3, cp = s[0] & 0x0f;
+	else if ((s[0] & 0xf8) == 0xf0)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and beyond U+10FFFF are not UTF-8. */
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+/*
+ * Keep a name from the text. lspci prints UTF-8 (pci.ids is UTF-8); bytes
+ * that are not, and control characters, become '?' so that every string
+ * the model holds can be written out again (JSON is UTF-8).
+ */
 static int set_name(char **slot, const char *s, size_t n)
 {
 	char *c = malloc(n + 1);
+	size_t i = 0;
 
 	if (!c)
 		return -ENOMEM;
-	memcpy(c, s, n);
+	while (i < n) {
+		size_t k = utf8_len((const unsigned char *)s + i, n - i);
+
+		if (!k || (unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+			c[i++] = '?';
+			continue;
+		}
+		memcpy(c + i, s + i, k);
+		i += k;
+	}
 	c[n] = '\0';
 	free(*slot);
 	*slot = c;
@@ -634,6 +679,9 @@ static void read_region(struct lx *lx, struct p2pdma_dev *d, const struct lx_lin
 		     idx, size);
 		size = 0;
 	}
+	/* An unassigned or ignored region has no range: its size says nothing here. */
+	if (!have_addr)
+		size = 0;
 	bar->size = size;
 	bar->cpu = size ? bar->bus : 0;
 	/* As config decoding: a plain 32-bit memory BAR at 0 says no more than an empty register. */

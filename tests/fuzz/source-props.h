@@ -48,6 +48,22 @@ static inline void check_source_load(struct p2pdma_ctx *ctx, int ret,
 		FUZZ_CHECK(!acs_unknown || d->acs_state == P2PDMA_ACS_UNKNOWN,
 			   "%s: ACS known from a source that has none", d->name);
 	}
+	/*
+	 * A description file is stricter than hardware: a BAR outside its
+	 * bridge's windows is only logged for a hardware source (the kernel
+	 * may have left it so) but refused in JSON. The round trip is a
+	 * property of the topologies a description can hold.
+	 */
+	{
+		enum p2pdma_source_kind kind = topo->source;
+		int strict;
+
+		topo->source = P2PDMA_SRC_JSON;
+		strict = p2pdma_topo_check(topo, msg, sizeof(msg));
+		topo->source = kind;
+		if (strict)
+			return;
+	}
 	f = open_memstream(&text, &len);
 	FUZZ_CHECK(f != NULL, "open_memstream failed");
 	ret = p2pdma_topo_export_json(topo, f);
