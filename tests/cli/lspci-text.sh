@@ -78,6 +78,18 @@ for dir in "$FIX"/lspci-text/*/; do
 	[ "$short" = 1 ] && { got=$(drop_unknown_marks <<<"$got"); refc=$(drop_unknown_marks <<<"$ref"); } || refc=$ref
 	if [ "$got" != "$refc" ]; then bad "$n: pasted -vvvnn differs: $(head -1 "$tmp/err")"; else ok; fi
 done
+# A live capture's own text (lspci -vvvnnk run on the machine, with drivers
+# and sizes) against the dump taken there at the same time.
+ref=$("$BIN" --no-names --kernel 6.12 --dump "$FIX/dumps/host-virtio.lspci" matrix --json --all 2>/dev/null)
+got=$("$BIN" --no-names --kernel 6.12 --lspci "$FIX/dumps/host-virtio.lspci-vvvnnk" matrix --json --all 2>"$tmp/err")
+if [ "$got" = "$ref" ]; then ok; verdicts=$((verdicts + 1)); else bad "host-virtio live -vvvnnk differs: $(head -1 "$tmp/err")"; fi
+for f in n tv tvnn; do
+	if "$BIN" --no-names --lspci "$FIX/dumps/host-virtio.lspci-$f" tree >/dev/null 2>"$tmp/err"; then
+		ok; loads=$((loads + 1))
+	else
+		bad "host-virtio live -$f does not load: $(head -1 "$tmp/err")"
+	fi
+done
 [ "$machines" -ge 50 ] || bad "only $machines machines under $FIX/lspci-text (expected 50 kernel fixtures and more)"
 echo "lspci-text: $machines machines, $loads forms loaded, $verdicts verdict matrices equal to the dump's"
 finish
