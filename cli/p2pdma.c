@@ -35,7 +35,10 @@ static const char usage_text[] =
 "\n"
 "Source (default: this machine, through libpci's sysfs method):\n"
 "  --sysfs DIR              a captured sysfs tree (DIR holds bus/pci/devices)\n"
-"  --dump FILE              an lspci -x, -xxx or -xxxx dump\n"
+"  --dump FILE              an lspci -x, -xxx or -xxxx dump (- reads stdin)\n"
+"  --lspci FILE             lspci's text: -vv/-vvv (verdicts as from a dump),\n"
+"                           -v, plain, or a -t/-tv tree (shape only)\n"
+"  --hwloc FILE             an hwloc XML topology (lstopo --of xml): shape only\n"
 "  --topology FILE          a JSON topology description (doc/topology-json.md)\n"
 "  --example NAME           a bundled example machine (see 'p2pdma examples')\n"
 "  --synth SPEC             a synthetic fabric, e.g. hb=2,rp=4,sw=2,ep=8\n"
@@ -70,12 +73,14 @@ static const char usage_text[] =
 enum {
 	OPT_SYSFS = 256, OPT_DUMP, OPT_TOPOLOGY, OPT_EXAMPLE, OPT_SYNTH,
 	OPT_KERNEL, OPT_CPU, OPT_CMDLINE, OPT_IOMMU, OPT_ACS, OPT_ACS_SET,
-	OPT_ACS_CLEAR, OPT_JSON, OPT_NO_NAMES, OPT_SEED,
+	OPT_ACS_CLEAR, OPT_JSON, OPT_NO_NAMES, OPT_SEED, OPT_LSPCI, OPT_HWLOC,
 };
 
 static const struct option global_opts[] = {
 	{ "sysfs", required_argument, NULL, OPT_SYSFS },
 	{ "dump", required_argument, NULL, OPT_DUMP },
+	{ "lspci", required_argument, NULL, OPT_LSPCI },
+	{ "hwloc", required_argument, NULL, OPT_HWLOC },
 	{ "topology", required_argument, NULL, OPT_TOPOLOGY },
 	{ "example", required_argument, NULL, OPT_EXAMPLE },
 	{ "synth", required_argument, NULL, OPT_SYNTH },
@@ -116,7 +121,7 @@ struct options {
 static int set_source(struct options *o, int opt, const char *arg)
 {
 	if (o->source)
-		return cli_error("give one source only (--sysfs, --dump, --topology, --example or --synth)");
+		return cli_error("give one source only (--sysfs, --dump, --lspci, --hwloc, --topology, --example or --synth)");
 	o->source = opt;
 	o->source_arg = arg;
 	return 0;
@@ -135,6 +140,12 @@ static int load_source(struct cli *cli, const struct options *o)
 		break;
 	case OPT_TOPOLOGY:
 		ret = p2pdma_topo_load_json(cli->ctx, o->source_arg, &cli->loaded);
+		break;
+	case OPT_LSPCI:
+		ret = p2pdma_topo_load_lspci(cli->ctx, o->source_arg, &cli->loaded);
+		break;
+	case OPT_HWLOC:
+		ret = p2pdma_topo_load_hwloc(cli->ctx, o->source_arg, &cli->loaded);
 		break;
 	case OPT_EXAMPLE:
 		ret = p2pdma_topo_load_example(cli->ctx, o->source_arg, &cli->loaded);
@@ -252,8 +263,16 @@ static const char *note_hint(const struct cli *cli, enum p2pdma_note code)
 	case P2PDMA_NOTE_CPU_FROM_HOST_BRIDGES:
 		return "; give it with --cpu (e.g. --cpu AuthenticAMD:25)";
 	case P2PDMA_NOTE_ACS_UNKNOWN:
-		return p2pdma_topo_source(cli->loaded) == P2PDMA_SRC_LIVE && geteuid() ?
-		       "; run with sudo" : "; capture with sudo lspci -xxxx";
+		switch (p2pdma_topo_source(cli->loaded)) {
+		case P2PDMA_SRC_LIVE:
+			return geteuid() ? "; run with sudo" : "";
+		case P2PDMA_SRC_LSPCI:
+			return "; lspci prints ACSCtl only with -vv or -vvv run as root";
+		case P2PDMA_SRC_HWLOC:
+			return "; hwloc does not record ACS: use sudo lspci -xxxx or -vvv";
+		default:
+			return "; capture with sudo lspci -xxxx";
+		}
 	case P2PDMA_NOTE_IOMMU_ASSUMED:
 		return " (add --iommu if it has one)";
 	default:
@@ -398,7 +417,7 @@ static int parse_globals(struct cli *cli, struct options *o, int argc, char **ar
 	while ((opt = getopt_long(argc, argv, "+hV", global_opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_SYSFS: case OPT_DUMP: case OPT_TOPOLOGY:
-		case OPT_EXAMPLE: case OPT_SYNTH:
+		case OPT_EXAMPLE: case OPT_SYNTH: case OPT_LSPCI: case OPT_HWLOC:
 			if (opt == OPT_SYSFS)
 				cli->sysfs_root = optarg;
 			if (set_source(o, opt, optarg))

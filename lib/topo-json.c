@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "input-private.h"
 #include "names-private.h"
 #include "topo-private.h"
 
@@ -909,68 +910,25 @@ P2PDMA_EXPORT int p2pdma_topo_load_json_string(struct p2pdma_ctx *ctx, const cha
 			 P2PDMA_SRC_JSON, out);
 }
 
-/* Read all of @f; NUL-terminated so that the buffer is also a C string. */
-static int slurp(FILE *f, char **buf, size_t *len)
-{
-	size_t cap = 65536, n = 0, r;
-	char *b = malloc(cap), *nb;
-
-	if (!b)
-		return -ENOMEM;
-	while ((r = fread(b + n, 1, cap - n - 1, f)) > 0) {
-		n += r;
-		if (cap - n - 1 == 0) {
-			nb = realloc(b, cap * 2);
-			if (!nb) {
-				free(b);
-				return -ENOMEM;
-			}
-			b = nb;
-			cap *= 2;
-		}
-	}
-	if (ferror(f)) {
-		free(b);
-		return -EIO;
-	}
-	b[n] = '\0';
-	*buf = b;
-	*len = n;
-	return 0;
-}
-
 P2PDMA_EXPORT int p2pdma_topo_load_json(struct p2pdma_ctx *ctx, const char *path,
 					struct p2pdma_topo **out)
 {
-	const char *name;
-	FILE *f;
-	char *buf;
-	size_t len;
+	/* JSON may be one long line (minified): no line limit, only size. */
+	static const struct p2pdma_input_limits lim = {
+		.text = true, .what = "a JSON topology description",
+	};
+	struct p2pdma_input in;
 	int ret;
 
 	if (!ctx || !path || !out)
 		return -EINVAL;
 	p2pdma_clear_err(ctx);
 	*out = NULL;
-	if (!strcmp(path, "-")) {
-		f = stdin;
-		name = "<stdin>";
-	} else {
-		f = fopen(path, "r");
-		if (!f) {
-			int e = errno;
-
-			return p2pdma_err(ctx, -e, "%s: %s", path, strerror(e));
-		}
-		name = path;
-	}
-	ret = slurp(f, &buf, &len);
-	if (f != stdin)
-		fclose(f);
+	ret = p2pdma_input_read(ctx, path, &lim, &in);
 	if (ret)
-		return p2pdma_err(ctx, ret, "%s: %s", name, strerror(-ret));
-	ret = load_text(ctx, buf, len, name, P2PDMA_SRC_JSON, out);
-	free(buf);
+		return ret;
+	ret = load_text(ctx, in.data, in.len, in.name, P2PDMA_SRC_JSON, out);
+	p2pdma_input_free(&in);
 	return ret;
 }
 

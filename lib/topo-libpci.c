@@ -16,6 +16,7 @@
  */
 #include <pci/pci.h>
 
+#include "input-private.h"
 #include "names-private.h"
 #include "topo-private.h"
 
@@ -117,20 +118,42 @@ static struct pci_access *lp_alloc(void)
 
 /* --- names --- */
 
+/*
+ * Names back to IDs. libpci can print a name for an ID but cannot list
+ * its entries, so the candidates come from reading the ID file it uses
+ * (once, on first need) and each one is then printed again through
+ * pci_lookup_name(): a candidate counts only if libpci prints it exactly as
+ * the text has it. Keys: vendors (0, 0), devices (vendor, 0), subsystems
+ * (vendor, device), classes (0, 0) with base << 8 | sub.
+ */
+struct rid {
+	uint16_t k0, k1;
+	uint16_t id0, id1;
+	const char *name;
+};
+
+struct rid_index {
+	struct rid *v;
+	size_t n, cap;
+};
+
 struct p2pdma_names {
 	struct p2pdma_ctx *ctx;
 	struct pci_access *a;
 	bool broken;		/* the database failed to parse: stop asking */
+	bool rev_built;		/* the reverse index was read (maybe empty) */
+	char *ids_text;		/* the ID file, names point into it */
+	struct rid_index vendors, devices, subsys, classes;
 };
 
-int p2pdma_names_open(struct p2pdma_ctx *ctx, struct p2pdma_names **out)
+static int names_open(struct p2pdma_ctx *ctx, bool always, struct p2pdma_names **out)
 {
 	const char *off = p2pdma_ctx_get_param(ctx, "names");
 	const char *ids = p2pdma_ctx_get_param(ctx, "pci.ids");
 	struct p2pdma_names *n;
 
 	*out = NULL;
-	if (off && !strcmp(off, "0"))
+	if (!always && off && !strcmp(off, "0"))
 		return 0;
 	n = calloc(1, sizeof(*n));
 	if (!n)
@@ -162,12 +185,27 @@ int p2pdma_names_open(struct p2pdma_ctx *ctx, struct p2pdma_names **out)
 	return 0;
 }
 
+int p2pdma_names_open(struct p2pdma_ctx *ctx, struct p2pdma_names **out)
+{
+	return names_open(ctx, false, out);
+}
+
+int p2pdma_names_open_db(struct p2pdma_ctx *ctx, struct p2pdma_names **out)
+{
+	return names_open(ctx, true, out);
+}
+
 void p2pdma_names_close(struct p2pdma_names *n)
 {
 	struct lp_trap trap;
 
 	if (!n)
 		return;
+	free(n->vendors.v);
+	free(n->devices.v);
+	free(n->subsys.v);
+	free(n->classes.v);
+	free(n->ids_text);
 	lp_trap_enter(&trap, n->ctx);
 	if (!setjmp(trap.jb))
 		pci_cleanup(n->a);
@@ -219,6 +257,371 @@ const char *p2pdma_names_class(struct p2pdma_names *n, uint32_t class_code,
 			       char *buf, size_t len)
 {
 	return lookup(n, buf, len, PCI_LOOKUP_CLASS, (int)(class_code >> 8), 0);
+}
+
+/* --- names back to IDs, for text that only carries names (lspci -v) --- */
+
+/*
+ * pci_lookup_name() with exactly @flags and a buffer of @size bytes, as
+ * lspci called it: long names come back cut to size - 1 with "..." at the
+ * end, and comparing at the same size compares the cut text too.
+ */
+static const char *format(struct p2pdma_names *n, char *buf, size_t size,
+			  int flags, int a1, int a2, int a3, int a4)
+{
+	struct lp_trap trap;
+	const char *volatile res = NULL;
+
+	if (!n || n->broken)
+		return NULL;
+	lp_trap_enter(&trap, n->ctx);
+	if (!setjmp(trap.jb)) {
+		res = pci_lookup_name(n->a, buf, (int)size, flags, a1, a2, a3, a4);
+	} else {
+		n->broken = true;
+		p2pdma_log(n->ctx, P2PDMA_LOG_WARNING,
+			   "PCI ID database unusable, names left out: %s", trap.msg);
+		res = NULL;
+	}
+	lp_trap_leave(&trap);
+	return res;
+}
+
+/* Is there a database at all? libpci loads it on the first lookup. */
+static bool db_usable(struct p2pdma_names *n)
+{
+	char buf[8];
+
+	if (!n || n->broken)
+		return false;
+	format(n, buf, sizeof(buf), PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS, 0, 0, 0, 0);
+	return !n->broken && !n->a->id_load_failed;
+}
+
+static int rid_add(struct rid_index *x, uint16_t k0, uint16_t k1, uint16_t id0,
+		   uint16_t id1, const char *name)
+{
+	if (x->n == x->cap) {
+		size_t ncap = x->cap ? x->cap * 2 : 1024;
+		struct rid *nv = realloc(x->v, ncap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		x->v = nv;
+		x->cap = ncap;
+	}
+	x->v[x->n++] = (struct rid){ k0, k1, id0, id1, name };
+	return 0;
+}
+
+static int rid_cmp(const void *a, const void *b)
+{
+	const struct rid *x = a, *y = b;
+
+	if (x->k0 != y->k0)
+		return x->k0 < y->k0 ? -1 : 1;
+	if (x->k1 != y->k1)
+		return x->k1 < y->k1 ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* 4 hex digits at @s followed by white space; -1 if not. */
+static int hex4(const char *s)
+{
+	int v = 0, i;
+
+	for (i = 0; i < 4; i++) {
+		int c = s[i];
+
+		if (c >= '0' && c <= '9')
+			v = v << 4 | (c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = v << 4 | (c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v = v << 4 | (c - 'A' + 10);
+		else
+			return -1;
+	}
+	return s[4] == ' ' || s[4] == '\t' ? v : -1;
+}
+
+static const char *name_at(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+/*
+ * Read the ID file libpci uses (pci.ids syntax: "vvvv  name", "\tdddd  name",
+ * "\t\tssss ssss  name", "C cc  name", "\tss  name"). Only candidates come
+ * from here; anything it gets wrong fails the forward check.
+ */
+static int rev_build(struct p2pdma_names *n)
+{
+	const char *path = n->a->id_file_name;
+	size_t len = 0, cap = 0;
+	int vendor = -1, device = -1, cls = -1, ret = 0;
+	char *p, *line;
+	FILE *f;
+
+	n->rev_built = true;
+	if (!path || !(f = fopen(path, "r")))
+		return 0;
+	for (;;) {
+		size_t r;
+
+		if (cap - len < 65536) {
+			char *nb = realloc(n->ids_text, cap + 1048576);
+
+			if (!nb) {
+				fclose(f);
+				return -ENOMEM;
+			}
+			n->ids_text = nb;
+			cap += 1048576;
+		}
+		r = fread(n->ids_text + len, 1, cap - len - 1, f);
+		if (!r)
+			break;
+		len += r;
+		/* The real file is ~1.3 MB: far above that, it is not one. */
+		if (len > (64u << 20))
+			break;
+	}
+	fclose(f);
+	if (!n->ids_text)
+		return 0;
+	n->ids_text[len] = '\0';
+	for (p = n->ids_text; *p && !ret; ) {
+		char *nl = strchr(p, '\n');
+		int a, b;
+
+		line = p;
+		if (nl)
+			*nl = '\0';
+		p = nl ? nl + 1 : p + strlen(p);
+		if (!*line || *line == '#')
+			continue;
+		if (line[0] == 'C' && line[1] == ' ') {
+			vendor = -1;
+			cls = (isxdigit((unsigned char)line[2]) && isxdigit((unsigned char)line[3])) ?
+			      (int)strtol(line + 2, NULL, 16) : -1;
+			continue;
+		}
+		if (line[0] != '\t') {
+			cls = -1;
+			device = -1;
+			vendor = hex4(line);
+			if (vendor >= 0)
+				ret = rid_add(&n->vendors, 0, 0, (uint16_t)vendor, 0, name_at(line + 4));
+			continue;
+		}
+		if (line[1] != '\t') {
+			if (cls >= 0) {
+				if (isxdigit((unsigned char)line[1]) && isxdigit((unsigned char)line[2]) &&
+				    (line[3] == ' ' || line[3] == '\t'))
+					ret = rid_add(&n->classes, 0, 0,
+						      (uint16_t)(cls << 8 | (int)strtol(line + 1, NULL, 16)),
+						      0, name_at(line + 3));
+				continue;
+			}
+			device = vendor >= 0 ? hex4(line + 1) : -1;
+			if (device >= 0)
+				ret = rid_add(&n->devices, (uint16_t)vendor, 0, (uint16_t)device, 0,
+					      name_at(line + 5));
+			continue;
+		}
+		if (vendor < 0 || device < 0 || (a = hex4(line + 2)) < 0 || (b = hex4(line + 7)) < 0)
+			continue;
+		ret = rid_add(&n->subsys, (uint16_t)vendor, (uint16_t)device, (uint16_t)a,
+			      (uint16_t)b, name_at(line + 11));
+	}
+	if (ret)
+		return ret;
+	qsort(n->vendors.v, n->vendors.n, sizeof(struct rid), rid_cmp);
+	qsort(n->devices.v, n->devices.n, sizeof(struct rid), rid_cmp);
+	qsort(n->subsys.v, n->subsys.n, sizeof(struct rid), rid_cmp);
+	qsort(n->classes.v, n->classes.n, sizeof(struct rid), rid_cmp);
+	return 0;
+}
+
+/* Order of an entry against (k0, k1, s[0..len)): exact name, or as a prefix. */
+static int key_cmp(const struct rid *r, uint16_t k0, uint16_t k1, const char *s,
+		   size_t len, bool prefix)
+{
+	int c;
+
+	if (r->k0 != k0)
+		return r->k0 < k0 ? -1 : 1;
+	if (r->k1 != k1)
+		return r->k1 < k1 ? -1 : 1;
+	c = strncmp(r->name, s, len);
+	if (c || prefix)
+		return c;
+	return r->name[len] != '\0';	/* longer names sort after the key */
+}
+
+/* The entries under (k0, k1) named s[0..len) (or starting with it): [*first, *first + return). */
+static size_t rid_find(const struct rid_index *x, uint16_t k0, uint16_t k1,
+		       const char *s, size_t len, bool prefix, size_t *first)
+{
+	size_t lo = 0, hi = x->n, end;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (key_cmp(&x->v[mid], k0, k1, s, len, prefix) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (end = lo; end < x->n && !key_cmp(&x->v[end], k0, k1, s, len, prefix); end++)
+		;
+	*first = lo;
+	return end - lo;
+}
+
+static int rev_ready(struct p2pdma_names *n)
+{
+	if (!db_usable(n))
+		return -ENOENT;
+	if (!n->rev_built) {
+		int ret = rev_build(n);
+
+		if (ret)
+			return ret;
+	}
+	return n->vendors.n ? 0 : -ENOENT;
+}
+
+/* A cut name: as long as the buffer allowed, ending in "...". */
+static bool is_cut(const char *text, size_t bufsize)
+{
+	size_t l = strlen(text);
+
+	return l == bufsize - 1 && l >= 3 && !strcmp(text + l - 3, "...");
+}
+
+static int add_candidate(uint32_t *cand, size_t *ncand, uint32_t v)
+{
+	size_t i;
+
+	for (i = 0; i < *ncand; i++)
+		if (cand[i] == v)
+			return 0;
+	if (*ncand < P2PDMA_NAMES_MAX_CANDIDATES)
+		cand[*ncand] = v;
+	(*ncand)++;
+	return 0;
+}
+
+/*
+ * Does (@v, @d) print as @text? Plainly, or, for a cut text, also with
+ * lspci -nn's " [vvvv:dddd]" that the cut removed.
+ */
+static bool prints_as(struct p2pdma_names *n, const char *text, size_t bufsize,
+		      bool cut, int pflags, const uint16_t *sub, uint16_t v, uint16_t d)
+{
+	char buf[256];
+	int mode;
+
+	for (mode = 0; mode < (cut ? 2 : 1); mode++) {
+		int fl = pflags | (mode ? PCI_LOOKUP_MIXED : 0);
+		const char *f = sub ? format(n, buf, bufsize, fl, sub[0], sub[1], v, d) :
+				      format(n, buf, bufsize, fl, v, d, 0, 0);
+
+		if (f && !strcmp(f, text))
+			return true;
+	}
+	return false;
+}
+
+int p2pdma_names_find_class(struct p2pdma_names *n, const char *text,
+			    uint32_t *cand, size_t *ncand)
+{
+	char buf[128];
+	size_t first, count, i;
+	int ret;
+
+	*ncand = 0;
+	ret = rev_ready(n);
+	if (ret)
+		return ret;
+	count = rid_find(&n->classes, 0, 0, text, strlen(text), false, &first);
+	for (i = first; i < first + count; i++) {
+		const char *f = format(n, buf, sizeof(buf), PCI_LOOKUP_CLASS,
+				       n->classes.v[i].id0, 0, 0, 0);
+
+		if (f && !strcmp(f, text))
+			add_candidate(cand, ncand, n->classes.v[i].id0);
+	}
+	return 0;
+}
+
+/*
+ * "Vendor Device" as pci_lookup_name(VENDOR | DEVICE) prints it into a
+ * @bufsize buffer, or with @sub the "Subvendor Subsystem" of that device.
+ * Candidates are (id1 << 16 | id2), each checked by printing it again.
+ */
+int p2pdma_names_find_pair(struct p2pdma_names *n, const char *text, size_t bufsize,
+			   const uint16_t *sub, uint32_t *cand, size_t *ncand)
+{
+	int pflags = sub ? PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | PCI_LOOKUP_SUBSYSTEM :
+			   PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE;
+	bool cut = is_cut(text, bufsize);
+	size_t tl = strlen(text), k;
+	int ret;
+
+	*ncand = 0;
+	if (bufsize > 256)
+		return -EINVAL;
+	ret = rev_ready(n);
+	if (ret)
+		return ret;
+	/* Every split "VENDOR REST" whose VENDOR is a vendor's whole name. */
+	for (k = 1; k < tl; k++) {
+		const char *rest = text + k + 1;
+		size_t first, count, i, rl = strlen(rest);
+
+		if (text[k] != ' ')
+			continue;
+		count = rid_find(&n->vendors, 0, 0, text, k, false, &first);
+		for (i = first; i < first + count; i++) {
+			uint16_t v = n->vendors.v[i].id0;
+			size_t f2, c2, j;
+			unsigned int num;
+			char tail;
+
+			/* "Vendor Device 1234": the device is not in the database. */
+			if (rl == 11 && sscanf(rest, "Device %4x%c", &num, &tail) == 1) {
+				if (prints_as(n, text, bufsize, cut, pflags, sub, v, (uint16_t)num))
+					add_candidate(cand, ncand, (uint32_t)v << 16 | num);
+				continue;
+			}
+			if (!sub) {
+				c2 = rid_find(&n->devices, v, 0, rest, cut ? rl - 3 : rl, cut, &f2);
+				for (j = f2; j < f2 + c2; j++) {
+					uint16_t d = n->devices.v[j].id0;
+
+					if (prints_as(n, text, bufsize, cut, pflags, NULL, v, d))
+						add_candidate(cand, ncand, (uint32_t)v << 16 | d);
+				}
+				continue;
+			}
+			/* A subsystem: its entry under the device, or the device itself. */
+			c2 = rid_find(&n->subsys, sub[0], sub[1], rest, cut ? rl - 3 : rl, cut, &f2);
+			for (j = f2; j < f2 + c2; j++) {
+				const struct rid *r = &n->subsys.v[j];
+
+				if (r->id0 == v && prints_as(n, text, bufsize, cut, pflags, sub, v, r->id1))
+					add_candidate(cand, ncand, (uint32_t)v << 16 | r->id1);
+			}
+			if (v == sub[0] && prints_as(n, text, bufsize, cut, pflags, sub, v, sub[1]))
+				add_candidate(cand, ncand, (uint32_t)v << 16 | sub[1]);
+		}
+	}
+	return 0;
 }
 
 int p2pdma_names_fill(struct p2pdma_topo *topo)
@@ -485,11 +888,26 @@ struct dump_check {
 	size_t nseen, capseen;
 };
 
+/*
+ * A header line with no rows under it: lspci's text output (-v, -vv, -n or
+ * plain), not a dump. Say what it is and what to do, not "0 bytes".
+ */
+static int dump_is_text(struct dump_check *c)
+{
+	return p2pdma_err(c->ctx, -EINVAL,
+			  "%s:%u: %s has no hex rows: this is lspci's text output "
+			  "(lspci -v/-vv/-n), not a dump; capture one with 'sudo lspci -xxxx', "
+			  "or read this text as an lspci listing (--lspci)",
+			  c->path, c->dev_line, c->dev_bdf);
+}
+
 static int dump_end_dev(struct dump_check *c)
 {
 	if (!c->in_dev)
 		return 0;
 	c->in_dev = false;
+	if (c->next == 0)
+		return dump_is_text(c);
 	if (!dump_size_ok(c->next))
 		return p2pdma_err(c->ctx, -EINVAL,
 				  "%s:%u: %s has %u bytes of config space "
@@ -579,44 +997,56 @@ static int dump_row(struct dump_check *c, const char *line, unsigned int lineno)
 	return 0;
 }
 
+/* lspci -t draws its tree from "-[DDDD:BB]-" or "-+-[DDDD:BB]-" on. */
+static bool looks_like_tree(const char *line)
+{
+	while (*line == ' ' || *line == '\t')
+		line++;
+	return !strncmp(line, "-[", 2) || !strncmp(line, "-+-[", 4);
+}
+
 /*
- * Check the whole file before libpci sees it: libpci's dump reader stops
+ * Check the whole text before libpci sees it: libpci's dump reader stops
  * the process on malformed lines without saying where, and silently takes
  * partial rows. We name the file and line instead.
  */
-static int dump_validate_file(struct p2pdma_ctx *ctx, const char *path)
+static int dump_validate(struct p2pdma_ctx *ctx, const struct p2pdma_input *in)
 {
-	struct dump_check c = { .ctx = ctx, .path = path };
+	struct dump_check c = { .ctx = ctx, .path = in->name };
+	const char *p = in->data, *end = in->data + in->len;
 	unsigned int lineno = 0;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	bool tree = false;
+	char line[256];
 	int ret = 0;
-	FILE *f;
 
-	f = fopen(path, "r");
-	if (!f)
-		return p2pdma_err(ctx, -errno, "%s: %s", path, strerror(errno));
-	while ((n = getline(&line, &cap, f)) >= 0) {
+	while (p < end && !ret) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n;
+
 		lineno++;
-		if (n == 0 || line[n - 1] != '\n') {
+		if (!nl) {
 			ret = p2pdma_err(ctx, -EINVAL, "%s:%u: last line has no newline",
-					 path, lineno);
+					 in->name, lineno);
 			break;
 		}
-		line[--n] = '\0';
-		if (n && line[n - 1] == '\r')
-			line[--n] = '\0';
+		n = (size_t)(nl - p);
+		if (n && p[n - 1] == '\r')
+			n--;
 		/* dump_init() reads lines into a 255-byte buffer. */
 		if (n > 253) {
-			ret = p2pdma_err(ctx, -EINVAL, "%s:%u: line too long", path, lineno);
+			ret = p2pdma_err(ctx, -EINVAL, "%s:%u: line too long", in->name, lineno);
 			break;
 		}
-		if (memchr(line, '\0', (size_t)n)) {
+		if (memchr(p, '\0', n)) {
 			ret = p2pdma_err(ctx, -EINVAL, "%s:%u: NUL byte in a text file",
-					 path, lineno);
+					 in->name, lineno);
 			break;
 		}
+		memcpy(line, p, n);
+		line[n] = '\0';
+		p = nl + 1;
+		if (lineno == 1 || !c.ndevs)
+			tree = tree || looks_like_tree(line);
 		if (dump_is_header(line))
 			ret = dump_header(&c, line, lineno);
 		else if (n == 0)
@@ -624,20 +1054,19 @@ static int dump_validate_file(struct p2pdma_ctx *ctx, const char *path)
 		else if (dump_is_row(line))
 			ret = dump_row(&c, line, lineno);
 		/* Other lines (lspci -v text) are ignored, as libpci does. */
-		if (ret)
-			break;
 	}
-	if (!ret && ferror(f))
-		ret = p2pdma_err(ctx, -EIO, "%s: read error", path);
 	if (!ret)
 		ret = dump_end_dev(&c);
+	if (!ret && !c.ndevs && tree)
+		ret = p2pdma_err(ctx, -EINVAL,
+				 "%s: this is lspci's tree (lspci -t), not a dump: it holds no config space; "
+				 "capture one with 'sudo lspci -xxxx', or read the tree's shape as an lspci listing (--lspci)",
+				 in->name);
 	if (!ret && !c.ndevs)
 		ret = p2pdma_err(ctx, -EINVAL,
 				 "%s:%u: no devices (expected lspci -x, -xxx or -xxxx output)",
-				 path, lineno);
-	free(line);
+				 in->name, lineno);
 	free(c.seen);
-	fclose(f);
 	return ret;
 }
 
@@ -648,6 +1077,7 @@ struct lp_source {
 	const char *where;		/* file or directory, for messages */
 	const char *sysroot;		/* sysfs sources: the directory holding bus/pci */
 	const char *root;		/* where proc/ is: "" this machine, NULL none */
+	const char *dump_file;		/* dumps: what libpci opens (a memory file) */
 };
 
 /* IORESOURCE flags from sysfs `resource` -> our BAR flags. */
@@ -847,7 +1277,7 @@ static int lp_load(struct p2pdma_ctx *ctx, const struct lp_source *src,
 	}
 	if (src->kind == P2PDMA_SRC_DUMP) {
 		a->method = PCI_ACCESS_DUMP;
-		if (lp_set_param(a, "dump.name", src->where)) {
+		if (lp_set_param(a, "dump.name", src->dump_file)) {
 			ret = p2pdma_err(ctx, -EIO, "%s: libpci has no dump method", src->where);
 			goto out;
 		}
@@ -963,17 +1393,60 @@ P2PDMA_EXPORT int p2pdma_topo_load_live(struct p2pdma_ctx *ctx,
 	return load_sysfs_tree(ctx, &src, "live", out);
 }
 
+/* gzip's magic, or a tar header's "ustar" at 257: anything else fails at once. */
+static const char *tar_head(const char *p, size_t n)
+{
+	if (n >= 2 && (unsigned char)p[0] == 0x1f && (unsigned char)p[1] == 0x8b)
+		return NULL;
+	if (n >= 262 && !memcmp(p + 257, "ustar", 5))
+		return NULL;
+	return "not a tar or tar.gz archive (nor a directory holding bus/pci/devices)";
+}
+
+/* A captured tree packed as a tarball (or "-"): unpack privately, read, remove. */
+static int load_sysfs_archive(struct p2pdma_ctx *ctx, const char *path,
+			      struct p2pdma_topo **out)
+{
+	static const struct p2pdma_input_limits lim = {
+		.what = "a sysfs capture (directory or .tar.gz)",
+		.head_check = tar_head, .head = 512,
+	};
+	struct lp_source src = { .kind = P2PDMA_SRC_SYSFS };
+	struct p2pdma_input in;
+	char *tmpdir = NULL, *root = NULL;
+	int ret;
+
+	ret = p2pdma_input_read(ctx, path, &lim, &in);
+	if (ret)
+		return ret;
+	ret = p2pdma_sysfs_unpack(ctx, &in, &tmpdir, &root);
+	if (!ret)
+		ret = sysfs_check_dir(ctx, root);
+	if (!ret) {
+		src.where = in.name;
+		src.sysroot = root;
+		ret = lp_load(ctx, &src, in.name, out);
+	}
+	free(root);
+	p2pdma_sysfs_cleanup(tmpdir);
+	p2pdma_input_free(&in);
+	return ret;
+}
+
 P2PDMA_EXPORT int p2pdma_topo_load_sysfs(struct p2pdma_ctx *ctx, const char *dir,
 					 struct p2pdma_topo **out)
 {
 	struct lp_source src = {
 		.kind = P2PDMA_SRC_SYSFS, .where = dir, .sysroot = dir,
 	};
+	struct stat st;
 
-	if (!dir || !*dir) {
-		*out = NULL;
+	*out = NULL;
+	if (!dir || !*dir)
 		return p2pdma_err(ctx, -EINVAL, "sysfs: no directory given");
-	}
+	/* Anything but a directory is taken as a capture's tarball. */
+	if (!strcmp(dir, "-") || (!stat(dir, &st) && !S_ISDIR(st.st_mode)))
+		return load_sysfs_archive(ctx, dir, out);
 	return load_sysfs_tree(ctx, &src, dir, out);
 }
 
@@ -985,6 +1458,7 @@ P2PDMA_EXPORT int p2pdma_topo_load_root(struct p2pdma_ctx *ctx, const char *root
 	};
 	char sys[4200];
 
+	*out = NULL;
 	if (!root || !*root || !strcmp(root, "/"))
 		return p2pdma_topo_load_live(ctx, out);
 	snprintf(sys, sizeof(sys), "%s/sys", root);
@@ -995,17 +1469,35 @@ P2PDMA_EXPORT int p2pdma_topo_load_root(struct p2pdma_ctx *ctx, const char *root
 P2PDMA_EXPORT int p2pdma_topo_load_dump(struct p2pdma_ctx *ctx, const char *path,
 					struct p2pdma_topo **out)
 {
-	struct lp_source src = {
-		.kind = P2PDMA_SRC_DUMP, .where = path, .sysroot = NULL,
+	static const struct p2pdma_input_limits lim = {
+		.max_line = P2PDMA_INPUT_MAX_LINE, .text = true, .what = "an lspci dump",
 	};
+	struct p2pdma_input in;
+	struct p2pdma_input_file file;
+	struct lp_source src = { .kind = P2PDMA_SRC_DUMP };
 	int ret;
 
 	p2pdma_clear_err(ctx);
 	*out = NULL;
 	if (!path || !*path)
 		return p2pdma_err(ctx, -EINVAL, "dump: no file given");
-	ret = dump_validate_file(ctx, path);
+	/*
+	 * Read once: the text is checked here and handed to libpci's dump
+	 * method as a memory file, so pipes, "-" and FIFOs work (libpci
+	 * opens dump.name itself, which would read a pipe a second time).
+	 */
+	ret = p2pdma_input_read(ctx, path, &lim, &in);
 	if (ret)
 		return ret;
-	return lp_load(ctx, &src, path, out);
+	ret = dump_validate(ctx, &in);
+	if (!ret)
+		ret = p2pdma_input_file_open(ctx, &in, &file);
+	if (!ret) {
+		src.where = in.name;
+		src.dump_file = file.path;
+		ret = lp_load(ctx, &src, in.name, out);
+		p2pdma_input_file_close(&file);
+	}
+	p2pdma_input_free(&in);
+	return ret;
 }

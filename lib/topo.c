@@ -454,7 +454,9 @@ static bool hw_source(const struct p2pdma_topo *topo)
 {
 	return topo->source == P2PDMA_SRC_LIVE ||
 	       topo->source == P2PDMA_SRC_SYSFS ||
-	       topo->source == P2PDMA_SRC_DUMP;
+	       topo->source == P2PDMA_SRC_DUMP ||
+	       topo->source == P2PDMA_SRC_LSPCI ||
+	       topo->source == P2PDMA_SRC_HWLOC;
 }
 
 static bool in_window(const struct p2pdma_window *w, uint64_t lo, uint64_t hi)
@@ -477,11 +479,45 @@ static bool bar_forwarded(const struct p2pdma_dev *bridge,
 	return in_window(&bridge->win[P2PDMA_WIN_MEM], lo, hi);
 }
 
+/*
+ * A resource is [start, start + size - 1]: it must not run past 2^64
+ * (the kernel's struct resource cannot hold that, and every range test
+ * here and in the route code would wrap), and a 32-bit BAR or an I/O BAR
+ * cannot decode an address above 4 GiB.
+ */
+static int check_bars(const struct p2pdma_dev *d, char *err, size_t len)
+{
+	int i;
+
+	for (i = 0; i < P2PDMA_NUM_BARS; i++) {
+		const struct p2pdma_bar *b = &d->bars[i];
+
+		if (!b->size)
+			continue;
+		if (b->bus > UINT64_MAX - (b->size - 1))
+			return fail(err, len,
+				    "%s: BAR %d at bus address %#" PRIx64 " with size %#" PRIx64 " runs past 2^64",
+				    d->name, i, b->bus, b->size);
+		if (b->cpu > UINT64_MAX - (b->size - 1))
+			return fail(err, len,
+				    "%s: BAR %d at CPU address %#" PRIx64 " with size %#" PRIx64 " runs past 2^64",
+				    d->name, i, b->cpu, b->size);
+		if ((b->flags & (P2PDMA_BAR_IO | P2PDMA_BAR_MEM)) &&
+		    !(b->flags & P2PDMA_BAR_64) &&
+		    b->bus + (b->size - 1) > UINT32_MAX)
+			return fail(err, len,
+				    "%s: BAR %d is a 32-bit %s BAR but reaches bus address %#" PRIx64 " (above 4 GiB)",
+				    d->name, i, (b->flags & P2PDMA_BAR_IO) ? "I/O" : "memory",
+				    b->bus + (b->size - 1));
+	}
+	return 0;
+}
+
 static int check_dev(const struct p2pdma_topo *topo,
 		     const struct p2pdma_dev *d, char *err, size_t len)
 {
 	const struct p2pdma_dev *p = d->bus_self;
-	int i;
+	int i, ret;
 
 	if (d->is_vf) {
 		if (!d->physfn || !d->physfn->has_sriov)
@@ -489,6 +525,19 @@ static int check_dev(const struct p2pdma_topo *topo,
 		if (p2pdma_dev_is_bridge(d))
 			return fail(err, len, "VF %s is a bridge", d->name);
 	}
+	/*
+	 * Secondary 0 is an unconfigured bridge only when all its bus numbers
+	 * are 0 (pci_scan_bridge_extend() then numbers it); with a range it
+	 * is a secondary bus at or above its own, which the kernel calls
+	 * broken and renumbers: never what a capture holds.
+	 */
+	if (p2pdma_dev_is_bridge(d) && !d->secondary && d->subordinate)
+		return fail(err, len,
+			    "bridge %s on bus %02x has secondary bus 00 (not below it) with subordinate %02x",
+			    d->name, d->bus, d->subordinate);
+	ret = check_bars(d, err, len);
+	if (ret)
+		return ret;
 	if (p2pdma_dev_is_bridge(d) && d->secondary) {
 		if (d->secondary > d->subordinate)
 			return fail(err, len,

@@ -10,10 +10,11 @@
 set -uo pipefail
 
 pkgs_build=(meson ninja-build pkg-config gcc libc6-dev python3 libpci-dev libjansson-dev pciutils pci.ids
-            libgraphviz-dev)
+            libgraphviz-dev libxml2-dev libarchive-dev)
 # graphviz: dot for the graph's DOT output; Chromium and Selenium (Debian's
-# /usr/bin/python3) run the HTML report in a headless browser.
-pkgs_test=(libcmocka-dev clang binutils gzip pciutils graphviz chromium chromium-driver python3-selenium)
+# /usr/bin/python3) run the HTML report in a headless browser; hwloc's lstopo
+# is an oracle for the hwloc reader.
+pkgs_test=(libcmocka-dev clang binutils gzip pciutils graphviz chromium chromium-driver python3-selenium hwloc)
 pkgs_conformance=(qemu-system-x86 busybox-static linux-source-6.12 ccache bc flex bison
                   libelf-dev libssl-dev libc6-dev cpio xz-utils make perl)
 pkgs_fresh_root=(debootstrap debian-archive-keyring gpgv git tar gzip mount)

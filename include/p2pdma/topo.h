@@ -28,6 +28,8 @@ enum p2pdma_source_kind {
 	P2PDMA_SRC_JSON,	/* a topology description file */
 	P2PDMA_SRC_EXAMPLE,	/* a bundled example machine */
 	P2PDMA_SRC_SYNTH,	/* a synthetic generator */
+	P2PDMA_SRC_LSPCI,	/* lspci's text output (-vv, -t ...) */
+	P2PDMA_SRC_HWLOC,	/* an hwloc XML topology */
 };
 
 /* PCI Express Capabilities register, Device/Port Type field. */
@@ -232,10 +234,14 @@ int p2pdma_topo_load_live(struct p2pdma_ctx *ctx, struct p2pdma_topo **out);
 /**
  * p2pdma_topo_load_sysfs() - read a captured sysfs tree
  * @ctx: library context
- * @dir: the root of the tree: the directory holding bus/pci/devices
+ * @dir: the root of the tree: the directory holding bus/pci/devices; or
+ *       the tarball conformance/capture-sysfs.sh writes (.tar.gz or .tar,
+ *       "-" reads it from standard input), unpacked into a private
+ *       temporary directory that is removed before this returns
  * @out: the new topology
  *
- * Return: 0 or a negative errno (-ENOENT missing, -EIO unreadable).
+ * Return: 0 or a negative errno (-ENOENT missing, -EIO unreadable, -EINVAL
+ * a tarball with entries outside the tree, device nodes or links out).
  */
 int p2pdma_topo_load_sysfs(struct p2pdma_ctx *ctx, const char *dir,
 			   struct p2pdma_topo **out);
@@ -271,6 +277,72 @@ int p2pdma_topo_load_root(struct p2pdma_ctx *ctx, const char *root,
  */
 int p2pdma_topo_load_dump(struct p2pdma_ctx *ctx, const char *path,
 			  struct p2pdma_topo **out);
+
+/**
+ * p2pdma_topo_load_lspci() - read lspci's text output
+ * @ctx: library context
+ * @path: the file; "-" reads standard input
+ * @out: the new topology (source P2PDMA_SRC_LSPCI)
+ *
+ * Reads what people paste: lspci -v, -vv or -vvv (with or without -n,
+ * -nn, -D), plain lspci, and the trees of lspci -t, -tv and -tvnn, also
+ * indented, with CRLF line ends or a shell prompt above them. From -vv on
+ * the text carries the bus numbers, port types, ACS Capability and Control,
+ * BARs, SR-IOV and the link, and the verdicts equal those of the same
+ * machine's dump. Names without numbers are read back to IDs through the
+ * PCI ID database ("unknown" when a name is ambiguous). A tree gives the
+ * shape only: ACS is P2PDMA_ACS_UNKNOWN. Plain lspci has no bridge bus
+ * numbers: the hierarchy is numbered depth-first, with a warning. What
+ * cannot be read is logged at P2PDMA_LOG_WARNING with its line number.
+ *
+ * Return: 0 or a negative errno (-EINVAL with the line of the error, as
+ * for a tree with inconsistent indentation or a cut line).
+ */
+int p2pdma_topo_load_lspci(struct p2pdma_ctx *ctx, const char *path,
+			   struct p2pdma_topo **out);
+
+/**
+ * p2pdma_topo_load_lspci_string() - read lspci's text output from memory
+ * @ctx: library context
+ * @text: NUL-terminated text
+ * @name: what messages call it
+ * @out: the new topology
+ *
+ * Return: 0 or a negative errno, as p2pdma_topo_load_lspci().
+ */
+int p2pdma_topo_load_lspci_string(struct p2pdma_ctx *ctx, const char *text,
+				  const char *name, struct p2pdma_topo **out);
+
+/**
+ * p2pdma_topo_load_hwloc() - read an hwloc XML topology (lstopo --of xml)
+ * @ctx: library context
+ * @path: the file; "-" reads standard input
+ * @out: the new topology (source P2PDMA_SRC_HWLOC)
+ *
+ * Reads hwloc's XML formats 1 (hwloc 1.x, and 2.x with --export-xml-flags
+ * v1), 2.0 and 3.0 with libxml2 (no network, no DTD, no entities). The PCI
+ * functions come from its Bridge and PCIDev objects, the hierarchy from the
+ * bridges' bus ranges (bridge_pci), and the names of the OS devices below
+ * a function (nvme0n1, eth0, card0...) go into its label. hwloc records no
+ * ACS, port type or BAR: ACS is P2PDMA_ACS_UNKNOWN. lstopo keeps only the
+ * "important" I/O objects by default; export with --whole-io for all.
+ *
+ * Return: 0 or a negative errno (-EINVAL with the line of the error).
+ */
+int p2pdma_topo_load_hwloc(struct p2pdma_ctx *ctx, const char *path,
+			   struct p2pdma_topo **out);
+
+/**
+ * p2pdma_topo_load_hwloc_string() - read an hwloc XML topology from memory
+ * @ctx: library context
+ * @text: NUL-terminated XML
+ * @name: what messages call it
+ * @out: the new topology
+ *
+ * Return: 0 or a negative errno, as p2pdma_topo_load_hwloc().
+ */
+int p2pdma_topo_load_hwloc_string(struct p2pdma_ctx *ctx, const char *text,
+				  const char *name, struct p2pdma_topo **out);
 
 /**
  * p2pdma_topo_load_json() - read a topology description file (doc/topology-json.md)

@@ -2,6 +2,7 @@
 /* test-sources.c - libpci sources: captured dumps and sysfs trees, the live machine, bad input */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -457,6 +458,186 @@ static void test_names(void **state)
 	p2pdma_ctx_destroy(ctx);
 }
 
+/*
+ * A capture's tarball, as conformance/capture-sysfs.sh writes it, reads the
+ * same as its unpacked tree; "-" reads it from standard input; nothing is
+ * left in TMPDIR afterwards.
+ */
+static void test_sysfs_tarballs(void **state)
+{
+	struct p2pdma_ctx *ctx = fixture_ctx();
+	char *tmp = fixture_tmpdir(), *unpack;
+	char root[4096], diff[512], cmd[8400], path[4300];
+	const char *old_tmpdir = getenv("TMPDIR");
+	unsigned int n = 0;
+	DIR *d;
+	struct dirent *e;
+
+	(void)state;
+	/* Unpacking happens under TMPDIR: watch it stay empty. */
+	setenv("TMPDIR", tmp, 1);
+	d = opendir(fixture_path("kernel"));
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		struct p2pdma_topo *a = NULL, *b = NULL;
+		char rel[600];
+		int ret;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(rel, sizeof(rel), "kernel/%s/sysfs.tar.gz", e->d_name);
+		if (access(fixture_path(rel), R_OK))
+			continue;
+		ret = p2pdma_topo_load_sysfs(ctx, fixture_path(rel), &a);
+		if (ret)
+			print_error("%s: %s\n", rel, p2pdma_ctx_error(ctx));
+		assert_int_equal(ret, 0);
+		unpack = untar(fixture_path(rel), root, sizeof(root));
+		assert_int_equal(p2pdma_topo_load_sysfs(ctx, root, &b), 0);
+		ret = !p2pdma_topo_equal(a, b, P2PDMA_CMP_ALL, diff, sizeof(diff));
+		if (ret)
+			print_error("%s: tarball vs tree: %s\n", rel, diff);
+		assert_int_equal(ret, 0);
+		p2pdma_topo_destroy(a);
+		p2pdma_topo_destroy(b);
+		fixture_rmtree(unpack);
+		free(unpack);
+		n++;
+	}
+	closedir(d);
+	assert_true(n >= 50);
+
+	/* From standard input. */
+	{
+		struct p2pdma_topo *t = NULL;
+		int saved = dup(STDIN_FILENO);
+		int fd = open(fixture_path("sysfs/host-virtio.tar.gz"), O_RDONLY);
+
+		assert_true(fd >= 0);
+		dup2(fd, STDIN_FILENO);
+		close(fd);
+		assert_int_equal(p2pdma_topo_load_sysfs(ctx, "-", &t), 0);
+		dup2(saved, STDIN_FILENO);
+		close(saved);
+		assert_string_equal(p2pdma_topo_name(t), "<stdin>");
+		assert_int_equal(p2pdma_topo_num_devs(t), 6);
+		p2pdma_topo_destroy(t);
+	}
+
+	/* Nothing left behind. */
+	snprintf(cmd, sizeof(cmd), "test -z \"$(ls -A '%s')\"", tmp);
+	assert_int_equal(system(cmd), 0);
+	(void)path;
+	if (old_tmpdir)
+		setenv("TMPDIR", old_tmpdir, 1);
+	else
+		unsetenv("TMPDIR");
+	fixture_rmtree(tmp);
+	free(tmp);
+	p2pdma_ctx_destroy(ctx);
+}
+
+/*
+ * Hostile or broken tarballs, made with Python's tarfile: refused with the
+ * entry named, nothing written outside the private directory, nothing left.
+ */
+static const char bad_tars_py[] =
+"import io, sys, tarfile\n"
+"out = sys.argv[1]\n"
+"def add(tf, name, kind=tarfile.REGTYPE, data=b'', link=''):\n"
+"    ti = tarfile.TarInfo(name); ti.type = kind; ti.linkname = link; ti.size = len(data)\n"
+"    tf.addfile(ti, io.BytesIO(data) if kind == tarfile.REGTYPE else None)\n"
+"def make(name, entries, mode='w:gz'):\n"
+"    with tarfile.open(out + '/' + name, mode) as tf:\n"
+"        add(tf, 'sysfs/bus/pci/devices', tarfile.DIRTYPE)\n"
+"        for e in entries: add(tf, *e)\n"
+"make('absolute.tgz', [('/tmp/p2pdma-evil',)])\n"
+"make('dotdot.tgz', [('sysfs/../../p2pdma-evil',)])\n"
+"make('link-out.tgz', [('sysfs/x', tarfile.SYMTYPE, b'', '../../../../etc')])\n"
+"make('link-abs.tgz', [('sysfs/x', tarfile.SYMTYPE, b'', '/etc')])\n"
+"make('through-link.tgz', [('sysfs/l', tarfile.SYMTYPE, b'', 'bus'), ('sysfs/l/evil', tarfile.REGTYPE, b'x')])\n"
+"make('device.tgz', [('sysfs/null', tarfile.CHRTYPE)])\n"
+"make('fifo.tgz', [('sysfs/fifo', tarfile.FIFOTYPE)])\n"
+"make('hardlink.tgz', [('sysfs/a', tarfile.REGTYPE, b'x'), ('sysfs/b', tarfile.LNKTYPE, b'', 'sysfs/a')])\n"
+"make('big.tgz', [('sysfs/big', tarfile.REGTYPE, b'0' * (2 << 20))])\n"
+"make('twice.tgz', [('sysfs/a', tarfile.REGTYPE, b'x'), ('sysfs/a', tarfile.REGTYPE, b'y')])\n"
+"make('nodevices.tgz', [])\n"
+"with tarfile.open(out + '/nodevices.tgz', 'w:gz') as tf: add(tf, 'sysfs/bus', tarfile.DIRTYPE)\n"
+"open(out + '/garbage.tgz', 'wb').write(b'this is not a tarball\\n' * 40)\n"
+"whole = open(out + '/big.tgz', 'rb').read()\n"
+"open(out + '/cut.tgz', 'wb').write(whole[:len(whole) // 2])\n";
+
+static void test_bad_tarballs(void **state)
+{
+	static const struct {
+		const char *file, *needle;
+		int err;
+	} cases[] = {
+		{ "absolute.tgz", "entry \"/tmp/p2pdma-evil\" is absolute", -EINVAL },
+		{ "dotdot.tgz", "climbs out with \"..\"", -EINVAL },
+		{ "link-out.tgz", "symlink sysfs/x -> ../../../../etc points outside the capture", -EINVAL },
+		{ "link-abs.tgz", "symlink sysfs/x -> /etc points outside the capture", -EINVAL },
+		{ "through-link.tgz", "sysfs/l/evil: a path through a symlink or file", -ENOTDIR },
+		{ "device.tgz", "sysfs/null is a device node", -EINVAL },
+		{ "fifo.tgz", "sysfs/fifo is a FIFO", -EINVAL },
+		{ "hardlink.tgz", "sysfs/b is a hard link", -EINVAL },
+		{ "big.tgz", "sysfs/big is over 1024 KiB", -EFBIG },
+		{ "twice.tgz", "sysfs/a: listed twice", -EEXIST },
+		{ "nodevices.tgz", "not a sysfs capture (no bus/pci/devices", -ENOENT },
+		{ "garbage.tgz", "not a tar or tar.gz archive", -EINVAL },
+		{ "cut.tgz", "cut short or damaged", -EINVAL },
+	};
+	struct p2pdma_ctx *ctx = fixture_ctx();
+	char *tmp = fixture_tmpdir(), *work = fixture_tmpdir();
+	char cmd[9000], path[4300];
+	const char *old_tmpdir = getenv("TMPDIR");
+	size_t i;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/make.py", tmp);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(bad_tars_py, f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "python3 '%s' '%s'", path, tmp);
+	if (system(cmd)) {
+		fixture_rmtree(tmp);
+		fixture_rmtree(work);
+		p2pdma_ctx_destroy(ctx);
+		skip();
+	}
+	setenv("TMPDIR", work, 1);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct p2pdma_topo *t = (struct p2pdma_topo *)1;
+		int ret;
+
+		snprintf(path, sizeof(path), "%s/%s", tmp, cases[i].file);
+		ret = p2pdma_topo_load_sysfs(ctx, path, &t);
+		if (ret != cases[i].err || !strstr(p2pdma_ctx_error(ctx), cases[i].needle))
+			print_error("%s: ret %d '%s', want %d '%s'\n", cases[i].file, ret,
+				    p2pdma_ctx_error(ctx), cases[i].err, cases[i].needle);
+		assert_int_equal(ret, cases[i].err);
+		assert_non_null(strstr(p2pdma_ctx_error(ctx), cases[i].needle));
+		assert_null(t);
+		/* Named after the tarball, and nothing left under TMPDIR. */
+		assert_non_null(strstr(p2pdma_ctx_error(ctx), cases[i].file));
+		snprintf(cmd, sizeof(cmd), "test -z \"$(ls -A '%s')\"", work);
+		assert_int_equal(system(cmd), 0);
+	}
+	/* Nothing escaped either. */
+	assert_int_not_equal(access("/tmp/p2pdma-evil", F_OK), 0);
+	if (old_tmpdir)
+		setenv("TMPDIR", old_tmpdir, 1);
+	else
+		unsetenv("TMPDIR");
+	fixture_rmtree(tmp);
+	fixture_rmtree(work);
+	free(tmp);
+	free(work);
+	p2pdma_ctx_destroy(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -468,6 +649,8 @@ int main(void)
 		cmocka_unit_test(test_short_dumps),
 		cmocka_unit_test(test_export_examples),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_sysfs_tarballs),
+		cmocka_unit_test(test_bad_tarballs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

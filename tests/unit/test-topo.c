@@ -189,6 +189,52 @@ static void test_invariants(void **state)
 	assert_int_equal(p2pdma_topo_finalize(t, "t"), 0);
 	p2pdma_topo_destroy(t);
 
+	/* a BAR running past 2^64, by bus or by CPU address, on every source */
+	t = p2pdma_topo_alloc(ctx, P2PDMA_SRC_DUMP, "t");
+	d = fixture_endpoint(t, 0, 0, 1, 0, P2PDMA_PCIE_ENDPOINT);
+	d->bars[0] = (struct p2pdma_bar){ 0xfffffffffffff000ull, 0xfffffffffffff000ull,
+		0x10000, P2PDMA_BAR_MEM | P2PDMA_BAR_64 };
+	expect_invalid(ctx, t, "BAR 0 at bus address 0xfffffffffffff000 with size 0x10000 runs past 2^64");
+	t = p2pdma_topo_alloc(ctx, P2PDMA_SRC_SYSFS, "t");
+	d = fixture_endpoint(t, 0, 0, 1, 0, P2PDMA_PCIE_ENDPOINT);
+	d->bars[2] = (struct p2pdma_bar){ 0xffffffffff000000ull, 0x80000000, 0x2000000,
+		P2PDMA_BAR_MEM | P2PDMA_BAR_64 };
+	expect_invalid(ctx, t, "BAR 2 at CPU address 0xffffffffff000000");
+	/* ... while one ending exactly at 2^64 - 1 is fine */
+	t = p2pdma_topo_alloc(ctx, P2PDMA_SRC_JSON, "t");
+	d = fixture_endpoint(t, 0, 0, 1, 0, P2PDMA_PCIE_ENDPOINT);
+	d->bars[0] = (struct p2pdma_bar){ 0xffffffffffff0000ull, 0xffffffffffff0000ull,
+		0x10000, P2PDMA_BAR_MEM | P2PDMA_BAR_64 };
+	assert_int_equal(p2pdma_topo_finalize(t, "t"), 0);
+	p2pdma_topo_destroy(t);
+
+	/* a 32-bit BAR (memory or I/O) cannot decode above 4 GiB */
+	t = p2pdma_topo_alloc(ctx, P2PDMA_SRC_JSON, "t");
+	d = fixture_endpoint(t, 0, 0, 1, 0, P2PDMA_PCIE_ENDPOINT);
+	d->bars[1] = (struct p2pdma_bar){ 0xfffff000, 0xfffff000, 0x2000, P2PDMA_BAR_MEM };
+	expect_invalid(ctx, t, "BAR 1 is a 32-bit memory BAR but reaches bus address 0x100000fff");
+	t = p2pdma_topo_alloc(ctx, P2PDMA_SRC_JSON, "t");
+	d = fixture_endpoint(t, 0, 0, 1, 0, P2PDMA_PCIE_ENDPOINT);
+	d->bars[4] = (struct p2pdma_bar){ 0x100000000ull, 0x100000000ull, 0x20, P2PDMA_BAR_IO };
+	expect_invalid(ctx, t, "BAR 4 is a 32-bit I/O BAR");
+
+	/* secondary bus 0 with a range: not "unconfigured", a bus above its own */
+	t = p2pdma_topo_alloc(ctx, P2PDMA_SRC_DUMP, "t");
+	fixture_bridge(t, 0, 0, 1, 0, P2PDMA_PCIE_ROOT_PORT, 0, 5);
+	expect_invalid(ctx, t, "bridge 0000:00:01.0 on bus 00 has secondary bus 00 (not below it) with subordinate 05");
+	/* ... all zeros is an unconfigured bridge, which is fine */
+	t = p2pdma_topo_alloc(ctx, P2PDMA_SRC_DUMP, "t");
+	fixture_bridge(t, 0, 0, 1, 0, P2PDMA_PCIE_ROOT_PORT, 0, 0);
+	assert_int_equal(p2pdma_topo_finalize(t, "t"), 0);
+	p2pdma_topo_destroy(t);
+	/* own bus as secondary, and a secondary below the bridge's bus */
+	t = p2pdma_topo_alloc(ctx, P2PDMA_SRC_DUMP, "t");
+	fixture_bridge(t, 0, 4, 0, 0, P2PDMA_PCIE_ROOT_PORT, 4, 4);
+	expect_invalid(ctx, t, "has its own bus 04 as secondary");
+	t = p2pdma_topo_alloc(ctx, P2PDMA_SRC_DUMP, "t");
+	fixture_bridge(t, 0, 4, 0, 0, P2PDMA_PCIE_ROOT_PORT, 3, 3);
+	expect_invalid(ctx, t, "on bus 04 has secondary bus 03 (not below it)");
+
 	/* a prefetchable BAR may sit in the non-prefetchable window */
 	t = p2pdma_topo_alloc(ctx, P2PDMA_SRC_JSON, "t");
 	d = fixture_bridge(t, 0, 0, 1, 0, P2PDMA_PCIE_ROOT_PORT, 1, 1);
