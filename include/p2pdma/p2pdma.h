@@ -11,5 +11,7 @@
 #include <p2pdma/iommu.h>
 #include <p2pdma/query.h>
 #include <p2pdma/advice.h>
+#include <p2pdma/dma.h>
+#include <p2pdma/dmabuf.h>
 
 #endif
