@@ -412,6 +412,9 @@ P2PDMA_EXPORT int p2pdma_kernel_boot(struct p2pdma_ctx *ctx,
 	if (!k)
 		return p2pdma_err(ctx, -ENOMEM, "kernel: out of memory");
 	k->ctx = ctx;
+	ret = p2pdma_dma_init(k);
+	if (ret)
+		goto fail;
 	ret = p2pdma_policy_clone(pol, &k->pol);
 	if (ret)
 		goto fail;
@@ -476,6 +479,7 @@ P2PDMA_EXPORT void p2pdma_kernel_shutdown(struct p2pdma_kernel *k)
 
 	if (!k)
 		return;
+	p2pdma_dma_teardown(k);
 	if (k->devs) {
 		for (i = 0; i < k->ndevs; i++) {
 			free_p2pdma(k->devs[i].p2pdma);
@@ -622,6 +626,9 @@ P2PDMA_EXPORT int p2pdma_kernel_unbind(struct p2pdma_kernel *k,
 	kd = &k->devs[d->index];
 	if (!kd->driver)
 		return p2pdma_err(k->ctx, -ENODEV, "unbind %s: no driver bound", d->name);
+	ret = p2pdma_dma_unbind(k, d);
+	if (ret)
+		return ret;
 	/* devm release: pci_p2pdma_release() drops state, cache and pool. */
 	free_p2pdma(kd->p2pdma);
 	kd->p2pdma = NULL;
