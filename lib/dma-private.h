@@ -32,6 +32,7 @@
 struct pt_node {
 	uint64_t pte[PT_ENTRIES];
 	struct pt_node *child[PT_ENTRIES];
+	unsigned int used;		/* present leaves + tables below */
 };
 
 /* An allocated (or reserved) range of an address allocator: [start, end). */
@@ -57,6 +58,10 @@ struct p2pdma_iommu_domain {
 	struct aspace iova;
 	unsigned int attached;		/* groups attached now */
 	int default_of;			/* the group it is the default domain of, or -1 */
+	/* The last 4 KiB leaf table written (a 2 MiB region): links of
+	 * consecutive pages skip the walk. Dropped on every unmap. */
+	struct pt_node *leaf;
+	uint64_t leaf_base;
 	struct p2pdma_iommu_domain *next;
 };
 
@@ -126,7 +131,6 @@ struct p2pdma_dmasys {
 	struct p2pdma_ctx *ctx;
 	pthread_mutex_t lock;		/* the layer's lock (innermost) */
 	bool ready;			/* groups, views, tables set up */
-	bool quirks_set;
 	unsigned int quirks;
 	bool def_set;
 	enum p2pdma_domain_type def_type;
@@ -203,6 +207,11 @@ int p2pdma_sys_iova_link(struct p2pdma_dmasys *sys, int di,
 			 struct p2pdma_iova_state *st, uint64_t phys,
 			 uint64_t offset, uint64_t size, enum p2pdma_dma_dir dir,
 			 unsigned long attrs);
+/* The same with the device's default domain looked up by the caller. */
+int p2pdma_sys_iova_link_dom(struct p2pdma_dmasys *sys, struct p2pdma_iommu_domain *d,
+			     int di, struct p2pdma_iova_state *st, uint64_t phys,
+			     uint64_t offset, uint64_t size, enum p2pdma_dma_dir dir,
+			     unsigned long attrs);
 int p2pdma_sys_iova_sync(struct p2pdma_dmasys *sys, int di,
 			 struct p2pdma_iova_state *st, uint64_t offset,
 			 uint64_t size);
@@ -217,14 +226,14 @@ int p2pdma_sys_dma_rw(struct p2pdma_dmasys *sys, int di, uint64_t addr,
 #define SGE_BUS_ADDR	0x1u		/* sg_dma_mark_bus_address() */
 #define SGE_BOUNCE	0x2u
 
+/* 32 bytes, as struct scatterlist; the CPU length of a page entry is its
+ * DMA length. */
 struct sg_ent {
 	uint64_t dma;
-	uint32_t dma_len;
-	uint32_t flags;
 	uint64_t phys;			/* CPU side (page tables) */
 	const struct p2pdma_provider *prov;
-	uint32_t len;			/* CPU length */
-	uint32_t pad;
+	uint32_t dma_len;
+	uint32_t flags;
 };
 
 enum sgt_kind { SGT_PAGES = 1, SGT_PHYS_VEC = 2 };

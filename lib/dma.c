@@ -171,6 +171,8 @@ int p2pdma_dma_init(struct p2pdma_kernel *k)
 	sys->k = k;
 	sys->ctx = k->ctx;
 	sys->fd_limit = 1024;
+	/* The behaviours of the release the kernel runs (needs k->pol). */
+	sys->quirks = p2pdma_quirks_for_release(p2pdma_policy_kernel(k->pol));
 	if (pthread_mutex_init(&sys->lock, NULL)) {
 		free(sys);
 		return -ENOMEM;
@@ -311,10 +313,6 @@ int p2pdma_sys_ready(struct p2pdma_dmasys *sys)
 	if (sys->ready)
 		return 0;
 	t = p2pdma_k_topo(sys->k);
-	if (!sys->quirks_set) {
-		sys->quirks = p2pdma_quirks_for_release(p2pdma_policy_kernel(sys->k->pol));
-		sys->quirks_set = true;
-	}
 	if (!sys->def_set) {
 		sys->def_type = machine_default(sys);
 		sys->def_set = true;
@@ -473,7 +471,6 @@ P2PDMA_EXPORT int p2pdma_dma_set_quirks(struct p2pdma_kernel *k, unsigned int qu
 		return -ENOMEM;
 	p2pdma_sys_lock(sys);
 	sys->quirks = quirks & ((1u << P2PDMA_QUIRK_COUNT) - 1);
-	sys->quirks_set = true;
 	p2pdma_sys_unlock(sys);
 	return 0;
 }
@@ -610,13 +607,19 @@ static void pt_free(struct pt_node *n, int level)
 	free(n);
 }
 
-static bool pt_empty(const struct pt_node *n)
+/* Nothing mapped below @n (tables are kept after unmap, as io-pgtable does). */
+static bool pt_empty(const struct pt_node *n, int level)
 {
 	int i;
 
-	for (i = 0; i < PT_ENTRIES; i++)
-		if ((n->pte[i] & PTE_PRESENT) || n->child[i])
+	if (!n->used)
+		return true;
+	for (i = 0; i < PT_ENTRIES; i++) {
+		if (n->pte[i] & PTE_PRESENT)
 			return false;
+		if (level > 0 && n->child[i] && !pt_empty(n->child[i], level - 1))
+			return false;
+	}
 	return true;
 }
 
@@ -627,9 +630,14 @@ static bool pt_empty(const struct pt_node *n)
  */
 static int pt_map(struct p2pdma_dmasys *sys, struct pt_node *n, int level,
 		  uint64_t iova, uint64_t phys, uint64_t size, uint64_t flags,
-		  uint64_t *done)
+		  uint64_t *done, struct pt_node **leaf, uint64_t *leaf_base)
 {
 	uint64_t span = 1ULL << level_shift(level);
+
+	if (!level) {
+		*leaf = n;
+		*leaf_base = iova & ~0x1fffffULL;
+	}
 
 	while (size) {
 		unsigned int idx = (unsigned int)((iova >> level_shift(level)) & (PT_ENTRIES - 1));
@@ -640,12 +648,14 @@ static int pt_map(struct p2pdma_dmasys *sys, struct pt_node *n, int level,
 			if (n->pte[idx] & PTE_PRESENT)
 				return -EEXIST;
 			if (n->child[idx]) {
-				if (!pt_empty(n->child[idx]))
+				if (!pt_empty(n->child[idx], level - 1))
 					return -EEXIST;
 				pt_free(n->child[idx], level - 1);
 				n->child[idx] = NULL;
+				n->used--;
 			}
 			n->pte[idx] = (phys & PTE_ADDR_MASK) | flags | PTE_PRESENT;
+			n->used++;
 			*done += chunk;
 		} else {
 			int ret;
@@ -656,9 +666,10 @@ static int pt_map(struct p2pdma_dmasys *sys, struct pt_node *n, int level,
 				n->child[idx] = p2pdma_sys_zalloc(sys, 1, sizeof(struct pt_node));
 				if (!n->child[idx])
 					return -ENOMEM;
+				n->used++;
 			}
 			ret = pt_map(sys, n->child[idx], level - 1, iova, phys, chunk,
-				     flags, done);
+				     flags, done, leaf, leaf_base);
 			if (ret)
 				return ret;
 		}
@@ -669,7 +680,8 @@ static int pt_map(struct p2pdma_dmasys *sys, struct pt_node *n, int level,
 	return 0;
 }
 
-/* Unmap [iova, iova + size); splits large leaves partly covered. */
+/* Unmap [iova, iova + size); splits large leaves partly covered. Tables
+ * stay (freed with the domain). */
 static uint64_t pt_unmap(struct p2pdma_dmasys *sys, struct pt_node *n, int level,
 			 uint64_t iova, uint64_t size)
 {
@@ -683,6 +695,7 @@ static uint64_t pt_unmap(struct p2pdma_dmasys *sys, struct pt_node *n, int level
 		if (n->pte[idx] & PTE_PRESENT) {
 			if (!off && chunk == span) {
 				n->pte[idx] = 0;
+				n->used--;
 				total += chunk;
 			} else {
 				/* Split the large leaf into the next level. */
@@ -696,16 +709,13 @@ static uint64_t pt_unmap(struct p2pdma_dmasys *sys, struct pt_node *n, int level
 					return total;	/* nothing unmapped here */
 				for (i = 0; i < PT_ENTRIES; i++)
 					c->pte[i] = (base + (uint64_t)i * sub) | fl;
+				c->used = PT_ENTRIES;
 				n->pte[idx] = 0;
-				n->child[idx] = c;
+				n->child[idx] = c;	/* used count unchanged: leaf -> table */
 				total += pt_unmap(sys, c, level - 1, iova, chunk);
 			}
-		} else if (n->child[idx]) {
+		} else if (n->child[idx] && n->child[idx]->used) {
 			total += pt_unmap(sys, n->child[idx], level - 1, iova, chunk);
-			if (pt_empty(n->child[idx])) {
-				pt_free(n->child[idx], level - 1);
-				n->child[idx] = NULL;
-			}
 		}
 		iova += chunk;
 		size -= chunk;
@@ -759,14 +769,37 @@ static bool pt_lookup(const struct pt_node *n, uint64_t iova, uint64_t *pte,
 static int dom_map(struct p2pdma_iommu_domain *d, uint64_t iova, uint64_t phys,
 		   uint64_t size, uint64_t flags)
 {
-	uint64_t done = 0;
+	struct pt_node *leaf = NULL;
+	uint64_t done = 0, leaf_base = 0;
 	int ret;
 
+	/* Pages of the last leaf table written: no walk (consecutive links). */
+	if (d->leaf && (iova & ~0x1fffffULL) == d->leaf_base &&
+	    ((iova + size - 1) & ~0x1fffffULL) == d->leaf_base) {
+		unsigned int i = (unsigned int)((iova >> 12) & (PT_ENTRIES - 1));
+		unsigned int n = (unsigned int)(size >> 12), j;
+
+		for (j = 0; j < n; j++)
+			if (d->leaf->pte[i + j] & PTE_PRESENT)
+				return -EEXIST;
+		for (j = 0; j < n; j++)
+			d->leaf->pte[i + j] = ((phys + ((uint64_t)j << 12)) & PTE_ADDR_MASK) |
+					      flags | PTE_PRESENT;
+		d->leaf->used += n;
+		return 0;
+	}
 	if (!d->root && !(d->root = p2pdma_sys_zalloc(d->sys, 1, sizeof(*d->root))))
 		return -ENOMEM;
-	ret = pt_map(d->sys, d->root, PT_LEVELS - 1, iova, phys, size, flags, &done);
+	ret = pt_map(d->sys, d->root, PT_LEVELS - 1, iova, phys, size, flags, &done, &leaf,
+		     &leaf_base);
 	if (ret && done)
 		pt_unmap(d->sys, d->root, PT_LEVELS - 1, iova, done);
+	if (ret || !leaf) {
+		d->leaf = NULL;
+	} else {
+		d->leaf = leaf;
+		d->leaf_base = leaf_base;
+	}
 	return ret;
 }
 
@@ -1427,12 +1460,11 @@ P2PDMA_EXPORT bool p2pdma_dma_use_iova(const struct p2pdma_iova_state *state)
 	return state->size != 0;
 }
 
-int p2pdma_sys_iova_link(struct p2pdma_dmasys *sys, int di,
-			 struct p2pdma_iova_state *st, uint64_t phys,
-			 uint64_t offset, uint64_t size, enum p2pdma_dma_dir dir,
-			 unsigned long attrs)
+int p2pdma_sys_iova_link_dom(struct p2pdma_dmasys *sys, struct p2pdma_iommu_domain *d,
+			     int di, struct p2pdma_iova_state *st, uint64_t phys,
+			     uint64_t offset, uint64_t size, enum p2pdma_dma_dir dir,
+			     unsigned long attrs)
 {
-	struct p2pdma_iommu_domain *d = p2pdma_sys_def_domain(sys, di);
 	uint64_t pad = phys & PAGE_MASK_LO;
 	uint64_t start, len;
 	int ret;
@@ -1457,6 +1489,15 @@ int p2pdma_sys_iova_link(struct p2pdma_dmasys *sys, int di,
 		p2pdma_err(sys->ctx, ret, "dma_iova_link(%s): IOVA %#llx+%#llx is linked already",
 			   dname(sys, di), (unsigned long long)start, (unsigned long long)len);
 	return ret;
+}
+
+int p2pdma_sys_iova_link(struct p2pdma_dmasys *sys, int di,
+			 struct p2pdma_iova_state *st, uint64_t phys,
+			 uint64_t offset, uint64_t size, enum p2pdma_dma_dir dir,
+			 unsigned long attrs)
+{
+	return p2pdma_sys_iova_link_dom(sys, p2pdma_sys_def_domain(sys, di), di, st, phys,
+					offset, size, dir, attrs);
 }
 
 int p2pdma_sys_iova_sync(struct p2pdma_dmasys *sys, int di,
@@ -1726,7 +1767,6 @@ P2PDMA_EXPORT int p2pdma_dma_map_sg(struct p2pdma_kernel *k, const struct p2pdma
 		enum p2pdma_map_type t = P2PDMA_MAP_NONE;
 
 		s->e[i].phys = p->phys;
-		s->e[i].len = p->len;
 		s->e[i].prov = p->provider;
 		s->e[i].dma_len = p->len;
 		if (!p->len) {

@@ -976,10 +976,23 @@ static size_t fill_entries(struct p2pdma_dmasys *sys, struct p2pdma_sgt *s,
 			   size_t at, uint64_t length, uint64_t addr)
 {
 	unsigned int q = sys->quirks;
+	uint64_t maxent = q & P2PDMA_QUIRK_SGT_MAX_ENT_UINT ? UINT_MAX_32 : MAX_ENT_ALIGNED;
 	unsigned int i = 0;
 
+	/* The common case: one entry. */
+	if (length <= maxent && at < s->cap) {
+		struct sg_ent *e = &s->e[at];
+
+		e->dma = addr;
+		e->phys = 0;
+		e->prov = NULL;
+		e->dma_len = (uint32_t)length;
+		e->flags = 0;
+		return at + 1;
+	}
 	while (length) {
-		uint64_t len;
+		uint64_t len = length < maxent ? length : maxent;
+		struct sg_ent *e;
 
 		if (at >= s->cap) {
 			p2pdma_klog(sys->k, P2PDMA_KLOG_KERNEL, P2PDMA_NOTE_NONE,
@@ -987,19 +1000,20 @@ static size_t fill_entries(struct p2pdma_dmasys *sys, struct p2pdma_sgt *s,
 				    s->cap);
 			return s->cap + 1;
 		}
-		if (q & P2PDMA_QUIRK_SGT_MAX_ENT_UINT) {
-			len = length < UINT_MAX_32 ? length : UINT_MAX_32;
-			if (q & P2PDMA_QUIRK_SGT_ADDR_OVERFLOW)
-				/* v9: addr + i * UINT_MAX in unsigned int. */
-				s->e[at].dma = addr + (uint32_t)(i * 0xffffffffu);
-			else
-				s->e[at].dma = addr + (uint64_t)i * UINT_MAX_32;
-		} else {
-			len = length < MAX_ENT_ALIGNED ? length : MAX_ENT_ALIGNED;
-			s->e[at].dma = addr;
+		e = &s->e[at];
+		if (!(q & P2PDMA_QUIRK_SGT_MAX_ENT_UINT)) {
+			e->dma = addr;
 			addr += len;
+		} else if (q & P2PDMA_QUIRK_SGT_ADDR_OVERFLOW) {
+			/* v9: addr + i * UINT_MAX in unsigned int. */
+			e->dma = addr + (uint32_t)(i * 0xffffffffu);
+		} else {
+			e->dma = addr + (uint64_t)i * UINT_MAX_32;
 		}
-		s->e[at].dma_len = (uint32_t)len;
+		e->phys = 0;
+		e->prov = NULL;
+		e->dma_len = (uint32_t)len;
+		e->flags = 0;
 		length -= len;
 		at++;
 		i++;
@@ -1022,6 +1036,7 @@ P2PDMA_EXPORT int p2pdma_dmabuf_phys_vec_to_sgt(struct p2pdma_dmabuf_attach *att
 	struct p2pdma_dmasys *sys;
 	struct p2pdma_sgt *s = NULL;
 	struct p2pdma_iova_state *state = NULL;
+	struct p2pdma_iommu_domain *dom;
 	enum p2pdma_map_type t;
 	uint64_t maxent, mapped = 0, addr = 0;
 	uint32_t mapped32 = 0;
@@ -1102,21 +1117,48 @@ P2PDMA_EXPORT int p2pdma_dmabuf_phys_vec_to_sgt(struct p2pdma_dmabuf_attach *att
 		ret = p2pdma_err(sys->ctx, -EINVAL, "dma_buf_phys_vec_to_sgt(): no entries (sg_alloc_table)");
 		goto free_state;
 	}
-	s->e = p2pdma_sys_zalloc(sys, nents, sizeof(*s->e));
+	/* sg_alloc_table(); every entry used is written whole by the fill. */
+	s->e = p2pdma_sys_alloc(sys, nents * sizeof(*s->e));
 	if (!s->e) {
 		ret = -ENOMEM;
 		goto free_state;
 	}
 	s->cap = nents;
-	for (i = 0; i < nr_ranges; i++) {
-		if (!state) {
-			addr = phys_vec[i].paddr + p2pdma_provider_bus_offset(provider);
-		} else if (iova) {
+	dom = iova ? p2pdma_sys_def_domain(sys, di) : NULL;
+	if (!state) {
+		/* BUS_ADDR: bus addresses, nothing mapped, nothing to undo. */
+		uint64_t bus_off = p2pdma_provider_bus_offset(provider);
+		uint64_t lim = sys->quirks & P2PDMA_QUIRK_SGT_MAX_ENT_UINT ? UINT_MAX_32 : MAX_ENT_ALIGNED;
+		struct sg_ent *e = s->e;
+
+		for (i = 0; i < nr_ranges; i++) {
+			uint64_t len = phys_vec[i].len;
+
+			if (len <= lim && at < s->cap) {
+				e[at].dma = phys_vec[i].paddr + bus_off;
+				e[at].phys = 0;
+				e[at].prov = NULL;
+				e[at].dma_len = (uint32_t)len;
+				e[at].flags = 0;
+				at++;
+				continue;
+			}
+			at = fill_entries(sys, s, at, len, phys_vec[i].paddr + bus_off);
+			if (at > s->cap) {
+				ret = -EINVAL;
+				goto unmap;
+			}
+		}
+		s->nents = at;
+		i = nr_ranges;
+	}
+	for (i = state ? 0 : nr_ranges; i < nr_ranges; i++) {
+		if (iova) {
 			uint64_t off = sys->quirks & P2PDMA_QUIRK_SGT_IOVA_OFFSET_ZERO ? 0 :
 				       (sys->quirks & P2PDMA_QUIRK_SGT_MAPPED_LEN_U32 ? mapped32 : mapped);
 
-			ret = p2pdma_sys_iova_link(sys, di, state, phys_vec[i].paddr, off,
-						   phys_vec[i].len, dir, P2PDMA_DMA_ATTR_MMIO);
+			ret = p2pdma_sys_iova_link_dom(sys, dom, di, state, phys_vec[i].paddr, off,
+						       phys_vec[i].len, dir, P2PDMA_DMA_ATTR_MMIO);
 			if (ret)
 				goto unmap;
 			mapped += phys_vec[i].len;
@@ -1136,7 +1178,7 @@ P2PDMA_EXPORT int p2pdma_dmabuf_phys_vec_to_sgt(struct p2pdma_dmabuf_attach *att
 				i++;
 				goto unmap;
 			}
-			s->nents = at;
+			s->nents = at;	/* what the unwind unmaps */
 		}
 	}
 	if (iova) {

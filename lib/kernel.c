@@ -412,10 +412,10 @@ P2PDMA_EXPORT int p2pdma_kernel_boot(struct p2pdma_ctx *ctx,
 	if (!k)
 		return p2pdma_err(ctx, -ENOMEM, "kernel: out of memory");
 	k->ctx = ctx;
-	ret = p2pdma_dma_init(k);
+	ret = p2pdma_policy_clone(pol, &k->pol);
 	if (ret)
 		goto fail;
-	ret = p2pdma_policy_clone(pol, &k->pol);
+	ret = p2pdma_dma_init(k);
 	if (ret)
 		goto fail;
 	ret = p2pdma_topo_clone(topo, &hw);
