@@ -188,13 +188,16 @@ static void free_attach(struct p2pdma_dmabuf_attach *a)
 	free(a);
 }
 
-/* The last reference: dma_buf_release(). */
+/* The last reference: dma_buf_release(). The exporter's release runs
+ * first: an exporter that unlinks the buffer under its own lock (VFIO)
+ * then never sees it again before the guard and the list let go of it. */
 static void release(struct p2pdma_dmabuf *buf)
 {
 	struct p2pdma_dmasys *sys = buf->sys;
 	struct p2pdma_dmabuf_attach *a, *an;
 	size_t i;
 
+	buf->ops->release(buf);
 	p2pdma_sys_lock(sys);
 	if (buf->attachments)
 		p2pdma_klog(sys->k, P2PDMA_KLOG_KERNEL, P2PDMA_NOTE_NONE,
@@ -209,7 +212,6 @@ static void release(struct p2pdma_dmabuf *buf)
 	sys->nbufs--;
 	p2pdma_sys_guard_drop(sys, buf);
 	p2pdma_sys_unlock(sys);
-	buf->ops->release(buf);
 	for (a = buf->attachments; a; a = an) {
 		an = a->next;
 		free_attach(a);

@@ -13,5 +13,6 @@
 #include <p2pdma/advice.h>
 #include <p2pdma/dma.h>
 #include <p2pdma/dmabuf.h>
+#include <p2pdma/vfio.h>
 
 #endif

@@ -147,8 +147,10 @@ int p2pdma_vfio_bind(struct p2pdma_kernel *k, const struct p2pdma_dev *dev,
  * @vdev: the device
  *
  * The kernel's unbind waits until the device is closed and every dma-buf
- * registration is dropped; the model refuses instead, and logs who holds
- * it.
+ * registration is dropped (close drops them: it cleans every buffer up);
+ * the model refuses instead, and logs who holds it. Meanwhile the device
+ * stays usable, as in the kernel (the open descriptor keeps a
+ * registration, so even exports succeed).
  *
  * Return: 0 (@vdev is freed); -EBUSY while open or registered buffers hold
  * it.
@@ -182,8 +184,8 @@ const struct p2pdma_dev *p2pdma_vfio_pci_dev(const struct p2pdma_vfio_dev *vdev)
  * it -EBUSY) and enables the device: function reset when possible,
  * virtual PCI_COMMAND with memory decode on, D0.
  *
- * Return: 0, -EBUSY (the group is not viable; the log names the driver),
- * -ENODEV (being unbound).
+ * Return: 0 or -EBUSY (the group is not viable; the message names the
+ * driver).
  */
 int p2pdma_vfio_open(struct p2pdma_vfio_dev *vdev);
 
@@ -363,12 +365,13 @@ size_t p2pdma_vfio_num_dmabufs(struct p2pdma_vfio_dev *vdev);
  * p2pdma_vfio_registrations() - registration references held by buffers
  * @vdev: the device
  *
- * Return: the count; unbind waits for it to reach zero.
+ * Return: the count; unbind waits for it to reach zero. Negative only
+ * after the double put of P2PDMA_QUIRK_VFIO_FD_DOUBLE_FREE.
  */
-unsigned int p2pdma_vfio_registrations(struct p2pdma_vfio_dev *vdev);
+int p2pdma_vfio_registrations(struct p2pdma_vfio_dev *vdev);
 
 /**
- * p2pdma_vfio_dmabuf_ranges() - the physical ranges of a VFIO dma-buf
+ * p2pdma_vfio_dmabuf_range() - one physical range of a VFIO dma-buf
  * @buf: a buffer exported by p2pdma_vfio_device_feature()
  * @i: range index
  * @paddr: receives the CPU physical address
