@@ -64,5 +64,6 @@ int cmd_matrix(struct cli *cli, int argc, char **argv);
 int cmd_providers(struct cli *cli, int argc, char **argv);
 int cmd_fix(struct cli *cli, int argc, char **argv);
 int cmd_report(struct cli *cli, int argc, char **argv);
+int cmd_vfio(struct cli *cli, int argc, char **argv);
 
 #endif

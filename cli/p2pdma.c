@@ -24,6 +24,8 @@ static const char usage_text[] =
 "  fix PROVIDER CLIENT      the smallest kernel command line change that helps\n"
 "  report                   P2P groups, what blocks the other pairs, and fixes\n"
 "  export --json|--dump     write the loaded topology as JSON or lspci -xxxx\n"
+"  vfio explain|probe|export DEVICE  VFIO dma-buf export: what the kernel does\n"
+"                           with a VMM's request and why; the real call\n"
 "  examples                 list the bundled example machines\n"
 "  (COMMAND --help for its own options)\n"
 "\n"
@@ -346,6 +348,7 @@ static const struct command {
 	{ "fix", cmd_fix, true },
 	{ "report", cmd_report, true },
 	{ "export", cmd_export, true },
+	{ "vfio", cmd_vfio, true },
 	{ "examples", cmd_examples, false },
 };
 

@@ -1231,7 +1231,8 @@ static void verdict_why(struct p2pdma_kernel *k, const struct p2pdma_dev *owner,
 			const struct p2pdma_dev *client, char *buf, size_t n)
 {
 	struct p2pdma_verdict *vd;
-	const struct p2pdma_dev *c, *h;
+	const struct p2pdma_dev *c, *h, *h2;
+	char two[96] = "";
 	size_t i, off = 0;
 
 	buf[0] = '\0';
@@ -1257,17 +1258,20 @@ static void verdict_why(struct p2pdma_kernel *k, const struct p2pdma_dev *owner,
 		if (off >= n)
 			break;
 		h = p2pdma_verdict_hostdev(vd, 0);
+		h2 = p2pdma_verdict_same_host_bridge(vd) ? NULL : p2pdma_verdict_hostdev(vd, 1);
+		if (h2 && h && h2 != h)
+			snprintf(two, sizeof(two), " and %s %04x:%04x", h2->name, h2->vendor, h2->device);
 		if (p2pdma_verdict_cpu_rule(vd))
 			snprintf(buf + off, n - off, "the AMD Zen CPU rule admits the host bridge");
 		else if (p2pdma_verdict_allow_listed(vd))
-			snprintf(buf + off, n - off, "host bridge %s %04x:%04x is on the allow list",
-				 h ? h->name : "?", h ? h->vendor : 0, h ? h->device : 0);
+			snprintf(buf + off, n - off, "host bridge%s %s %04x:%04x%s %s on the allow list",
+				 two[0] ? "s" : "", h ? h->name : "?", h ? h->vendor : 0,
+				 h ? h->device : 0, two, two[0] ? "are" : "is");
 		else if (!h)
 			snprintf(buf + off, n - off, "no host bridge device to check against the allow list");
 		else
-			snprintf(buf + off, n - off, "host bridge %s %04x:%04x is not on the allow list%s",
-				 h->name, h->vendor, h->device,
-				 p2pdma_verdict_same_host_bridge(vd) ? "" : " (and the path crosses two host bridges)");
+			snprintf(buf + off, n - off, "host bridge%s %s %04x:%04x%s not on the allow list for this path",
+				 two[0] ? "s" : "", h->name, h->vendor, h->device, two);
 		break;
 	}
 	p2pdma_verdict_destroy(vd);
