@@ -184,7 +184,7 @@ int main(int argc, char **argv)
 	uint64_t size, cpu, addr;
 	enum p2pdma_domain_type dt;
 	char back[32] = "";
-	int i = 1, bar, fd, ret;
+	int i = 1, bar, fd, ret, status = 0;
 
 	while (i < argc && !strncmp(argv[i], "--", 2)) {
 		if (!strcmp(argv[i], "--kernel") && i + 1 < argc)
@@ -258,7 +258,8 @@ int main(int argc, char **argv)
 	fd = p2pdma_vfio_device_feature(v, req, sizeof(req));
 	if (fd < 0) {
 		say("VFIO_DEVICE_FEATURE(DMA_BUF): %s: %s", err_name(fd), p2pdma_ctx_error(ctx));
-		return 1;
+		status = 1;
+		goto out;
 	}
 	CHECK(p2pdma_dmabuf_get(k, fd, &buf));
 	say("VFIO_DEVICE_FEATURE(DMA_BUF) region %d, 1 range of 2 MiB: dma-buf fd %d (%s)", bar, fd,
@@ -323,9 +324,10 @@ close:
 	say("the fd (%d) is still open, the buffer dead; unbind of vfio-pci: %s", fd,
 	    err_name(p2pdma_vfio_unbind(v)));
 	CHECK(p2pdma_dmabuf_close_fd(k, fd));
+out:
 	p2pdma_kernel_shutdown(k);
 	p2pdma_policy_destroy(pol);
 	p2pdma_topo_destroy(loaded);
 	p2pdma_ctx_destroy(ctx);
-	return 0;
+	return status;
 }

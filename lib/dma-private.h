@@ -227,7 +227,8 @@ int p2pdma_sys_dma_rw(struct p2pdma_dmasys *sys, int di, uint64_t addr,
 #define SGE_BOUNCE	0x2u
 
 /* 32 bytes, as struct scatterlist; the CPU length of a page entry is its
- * DMA length. */
+ * DMA length. Tables of dma_buf_phys_vec_to_sgt() are DMA-only: only @dma
+ * and @dma_len are written and read. */
 struct sg_ent {
 	uint64_t dma;
 	uint64_t phys;			/* CPU side (page tables) */

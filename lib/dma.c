@@ -1675,7 +1675,8 @@ P2PDMA_EXPORT uint32_t p2pdma_sgt_dma_len(const struct p2pdma_sgt *sgt, size_t i
 
 P2PDMA_EXPORT bool p2pdma_sgt_is_bus_address(const struct p2pdma_sgt *sgt, size_t i)
 {
-	return i < sgt->nents && (sgt->e[i].flags & SGE_BUS_ADDR);
+	/* dma_buf_phys_vec_to_sgt() marks nothing (its tables hold only DMA fields). */
+	return sgt->kind == SGT_PAGES && i < sgt->nents && (sgt->e[i].flags & SGE_BUS_ADDR);
 }
 
 P2PDMA_EXPORT int p2pdma_sgt_page(const struct p2pdma_sgt *sgt, size_t i,

@@ -981,15 +981,10 @@ static size_t fill_entries(struct p2pdma_dmasys *sys, struct p2pdma_sgt *s,
 	uint64_t maxent = q & P2PDMA_QUIRK_SGT_MAX_ENT_UINT ? UINT_MAX_32 : MAX_ENT_ALIGNED;
 	unsigned int i = 0;
 
-	/* The common case: one entry. */
+	/* The common case: one entry (DMA-only tables: the DMA fields). */
 	if (length <= maxent && at < s->cap) {
-		struct sg_ent *e = &s->e[at];
-
-		e->dma = addr;
-		e->phys = 0;
-		e->prov = NULL;
-		e->dma_len = (uint32_t)length;
-		e->flags = 0;
+		s->e[at].dma = addr;
+		s->e[at].dma_len = (uint32_t)length;
 		return at + 1;
 	}
 	while (length) {
@@ -1012,10 +1007,7 @@ static size_t fill_entries(struct p2pdma_dmasys *sys, struct p2pdma_sgt *s,
 		} else {
 			e->dma = addr + (uint64_t)i * UINT_MAX_32;
 		}
-		e->phys = 0;
-		e->prov = NULL;
 		e->dma_len = (uint32_t)len;
-		e->flags = 0;
 		length -= len;
 		at++;
 		i++;
@@ -1099,7 +1091,9 @@ P2PDMA_EXPORT int p2pdma_dmabuf_phys_vec_to_sgt(struct p2pdma_dmabuf_attach *att
 		bool overflow = false;
 
 		for (i = 0; i < nr_ranges; i++) {
-			uint64_t add = div_up(phys_vec[i].len, maxent);
+			uint64_t len = phys_vec[i].len;
+			/* DIV_ROUND_UP(len, MAX_ENT): a constant divisor in the kernel. */
+			uint64_t add = len <= maxent ? (len != 0) : div_up(len, maxent);
 
 			if ((sys->quirks & P2PDMA_QUIRK_SGT_MAPPED_LEN_U32)) {
 				n32 += (uint32_t)add;	/* v9: no overflow check */
@@ -1128,20 +1122,27 @@ P2PDMA_EXPORT int p2pdma_dmabuf_phys_vec_to_sgt(struct p2pdma_dmabuf_attach *att
 	s->cap = nents;
 	dom = iova ? p2pdma_sys_def_domain(sys, di) : NULL;
 	if (!state) {
-		/* BUS_ADDR: bus addresses, nothing mapped, nothing to undo. */
+		/* BUS_ADDR: bus addresses, nothing mapped, nothing to undo. A
+		 * DMA-only table: only the DMA fields are ever read. */
 		uint64_t bus_off = p2pdma_provider_bus_offset(provider);
 		uint64_t lim = sys->quirks & P2PDMA_QUIRK_SGT_MAX_ENT_UINT ? UINT_MAX_32 : MAX_ENT_ALIGNED;
 		struct sg_ent *e = s->e;
 
-		for (i = 0; i < nr_ranges; i++) {
+		if (nents == nr_ranges) {
+			/* One entry per range (every range fits in one). */
+			for (i = 0; i < nr_ranges; i++) {
+				e[i].dma = phys_vec[i].paddr + bus_off;
+				e[i].dma_len = (uint32_t)phys_vec[i].len;
+			}
+			at = nr_ranges;
+			i = nr_ranges;
+		}
+		for (i = at ? nr_ranges : 0; i < nr_ranges; i++) {
 			uint64_t len = phys_vec[i].len;
 
 			if (len <= lim && at < s->cap) {
 				e[at].dma = phys_vec[i].paddr + bus_off;
-				e[at].phys = 0;
-				e[at].prov = NULL;
 				e[at].dma_len = (uint32_t)len;
-				e[at].flags = 0;
 				at++;
 				continue;
 			}
