@@ -167,6 +167,19 @@ static const struct p2pdma_dmabuf_ops tex_ops = {
 	.unmap = tex_unmap, .release = tex_release,
 };
 
+static int tex_map_null(struct p2pdma_dmabuf_attach *a, enum p2pdma_dma_dir dir,
+			struct p2pdma_sgt **sgt)
+{
+	(void)a;
+	(void)dir;
+	*sgt = NULL;
+	return 0;
+}
+
+static const struct p2pdma_dmabuf_ops tex_null_ops = {
+	.map = tex_map_null, .unmap = tex_unmap, .release = tex_release,
+};
+
 static const struct p2pdma_dmabuf_ops tex_pin_ops = {
 	.attach = tex_attach, .detach = tex_detach, .pin = tex_pin, .unpin = tex_unpin,
 	.map = tex_map, .unmap = tex_unmap, .release = tex_release,
@@ -338,6 +351,23 @@ static void test_locking_convention_is_enforced(void **state)
 	assert_int_equal(p2pdma_dmabuf_lock_violations(k) - v0, 12);
 	assert_int_equal(log_has(k, "called without the reservation lock held"), 5);
 	assert_int_equal(log_has(k, "called with the reservation lock held"), 5);
+	assert_int_equal(p2pdma_dmabuf_detach(buf, a), 0);
+	assert_int_equal(p2pdma_dmabuf_put(buf), 0);
+	p2pdma_kernel_shutdown(k);
+}
+
+static void test_map_without_a_table_is_enomem(void **state)
+{
+	struct p2pdma_kernel *k = boot("xeon-8gpu", "6.19", -1);
+	struct tex t = { 0 };
+	struct p2pdma_dmabuf *buf = tex_export(k, &t, &tex_null_ops);
+	struct p2pdma_dmabuf_attach *a;
+	struct p2pdma_sgt *s;
+
+	(void)state;
+	assert_int_equal(p2pdma_dmabuf_dynamic_attach(buf, dev(k, "1a:00.0"), &p2p_ops, NULL, &a), 0);
+	assert_int_equal(p2pdma_dmabuf_map_attachment_unlocked(a, P2PDMA_DMA_TO_DEVICE, &s), -ENOMEM);
+	assert_int_equal(p2pdma_dmabuf_attach_mappings(a), 0);
 	assert_int_equal(p2pdma_dmabuf_detach(buf, a), 0);
 	assert_int_equal(p2pdma_dmabuf_put(buf), 0);
 	p2pdma_kernel_shutdown(k);
@@ -617,6 +647,33 @@ static void test_sgt_unreachable_importer_fails_at_map_not_attach(void **state)
 	/* Without a PCI device: pci_p2pdma_map_type() says NOT_SUPPORTED. */
 	assert_int_equal(p2pdma_dmabuf_dynamic_attach(buf, NULL, &p2p_ops, NULL, &a), 0);
 	assert_int_equal(p2pdma_dmabuf_map_attachment_unlocked(a, P2PDMA_DMA_TO_DEVICE, &s), -EINVAL);
+	assert_int_equal(p2pdma_dmabuf_detach(buf, a), 0);
+	assert_int_equal(p2pdma_dmabuf_put(buf), 0);
+	p2pdma_kernel_shutdown(k);
+}
+
+static void test_sgt_per_range_map_failure_undoes_the_earlier_ranges(void **state)
+{
+	struct p2pdma_kernel *k = boot("xeon-8gpu", "6.19", -1);	/* identity */
+	struct p2pdma_dmabuf *buf = mmio_buf(k, "18:00.0", 0, 1);
+	struct p2pdma_provider *p = provider(k, "18:00.0", 0);
+	/* Below 4 GiB (BAR 0), then above (BAR 1): a 32-bit importer can
+	 * reach the first, and MMIO is never bounced. */
+	struct p2pdma_phys_vec v[2] = { { bar(k, "18:00.0", 0), 0x1000 }, { bar(k, "18:00.0", 1), 0x1000 } };
+	struct p2pdma_dmabuf_attach *a;
+	struct p2pdma_sgt *s;
+
+	(void)state;
+	assert_int_equal(p2pdma_dma_set_mask(k, dev(k, "1a:00.0"), 0xffffffffULL), 0);
+	assert_int_equal(p2pdma_dmabuf_dynamic_attach(buf, dev(k, "1a:00.0"), &p2p_ops, NULL, &a), 0);
+	assert_int_equal(p2pdma_dmabuf_resv_lock(buf), 0);
+	assert_int_equal(p2pdma_dmabuf_phys_vec_to_sgt(a, p, v, 2, 0x2000, P2PDMA_DMA_TO_DEVICE, &s), -ENOMEM);
+	assert_null(s);
+	assert_int_equal(log_has(k, "no swiotlb for MMIO"), 1);
+	assert_int_equal(p2pdma_dmabuf_phys_vec_to_sgt(a, p, v, 1, 0x1000, P2PDMA_DMA_TO_DEVICE, &s), 0);
+	assert_int_equal(p2pdma_sgt_dma_address(s, 0), bar(k, "18:00.0", 0));
+	assert_int_equal(p2pdma_dmabuf_free_sgt(a, s, P2PDMA_DMA_TO_DEVICE), 0);
+	assert_int_equal(p2pdma_dmabuf_resv_unlock(buf), 0);
 	assert_int_equal(p2pdma_dmabuf_detach(buf, a), 0);
 	assert_int_equal(p2pdma_dmabuf_put(buf), 0);
 	p2pdma_kernel_shutdown(k);
@@ -1090,6 +1147,7 @@ int main(void)
 		cmocka_unit_test(test_fd_table_full_is_emfile),
 		cmocka_unit_test(test_dynamic_attach_requires_move_notify),
 		cmocka_unit_test(test_locking_convention_is_enforced),
+		cmocka_unit_test(test_map_without_a_table_is_enomem),
 		cmocka_unit_test(test_pin_on_map_for_static_importers_and_without_move_notify),
 		cmocka_unit_test(test_move_notify_reaches_dynamic_importers_only),
 		cmocka_unit_test(test_static_map_waits_for_kernel_fences),
@@ -1097,6 +1155,7 @@ int main(void)
 		cmocka_unit_test(test_sgt_iova_one_contiguous_span),
 		cmocka_unit_test(test_sgt_per_range_dma_map_phys_without_iova),
 		cmocka_unit_test(test_sgt_unreachable_importer_fails_at_map_not_attach),
+		cmocka_unit_test(test_sgt_per_range_map_failure_undoes_the_earlier_ranges),
 		cmocka_unit_test(test_sgt_argument_errors),
 		cmocka_unit_test(test_sgt_max_ent_by_release_and_the_8gib_overflow),
 		cmocka_unit_test(test_revoke_notifies_and_refuses_attach_and_map),
