@@ -220,10 +220,8 @@ static int parse_fields(const char *s, struct request *r)
 		kn = (size_t)(p - k);
 		while (isspace((unsigned char)*p))
 			p++;
-		if (*p != '=' && *p != ':') {
-			free(rg);
-			return cli_error("--fields: '%.*s' wants a value (key=value)", (int)kn, k);
-		}
+		if (*p != '=' && *p != ':')
+			continue;	/* strace's "ioctl(7, VFIO_DEVICE_FEATURE, {": not a field */
 		p++;
 		while (isspace((unsigned char)*p))
 			p++;
