@@ -88,5 +88,6 @@ int cmd_p2pmem(struct cli *cli, int argc, char **argv);
 int cmd_verify(struct cli *cli, int argc, char **argv);
 /* The sysfs root of the source (/sys live, --sysfs DIR), or NULL. */
 const char *cli_sysfs_root(const struct cli *cli);
+int cmd_vfio(struct cli *cli, int argc, char **argv);
 
 #endif

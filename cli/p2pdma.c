@@ -27,6 +27,8 @@ static const char usage_text[] =
 "  topo                     GPUs, NICs, NVMe as 'nvidia-smi topo -m', with verdicts\n"
 "  graph                    the hierarchy drawn by Graphviz (SVG, PNG or DOT)\n"
 "  export --json|--dump     write the loaded topology as JSON or lspci -xxxx\n"
+"  vfio explain|probe|export DEVICE  VFIO dma-buf export: what the kernel does\n"
+"                           with a VMM's request and why; the real call\n"
 "  examples                 list the bundled example machines\n"
 "  p2pmem [CLIENT..]        the machine's p2pmem files beside the model's pools\n"
 "  verify                   O_DIRECT into p2pmem for real, beside the prediction\n"
@@ -395,6 +397,7 @@ static const struct command {
 	{ "topo", cmd_topo, true },
 	{ "graph", cmd_graph, true },
 	{ "export", cmd_export, true },
+	{ "vfio", cmd_vfio, true },
 	{ "examples", cmd_examples, false },
 	{ "run", cmd_run, false },
 	{ "p2pmem", cmd_p2pmem, true },

@@ -21,6 +21,9 @@ struct p2pdma_ctx {
 	/* Fault injection: allocation number fail_nth (from 1) fails. */
 	atomic_ulong alloc_calls;
 	unsigned long fail_nth;
+	/* Serialises writers of @error: the DMA, dma-buf and VFIO layers
+	 * may fail on several threads at once. */
+	atomic_flag error_lock;
 };
 
 #if defined(__GNUC__)

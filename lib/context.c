@@ -99,9 +99,12 @@ int p2pdma_err(struct p2pdma_ctx *ctx, int err, const char *fmt, ...)
 
 	if (!ctx)
 		return err;
+	while (atomic_flag_test_and_set_explicit(&ctx->error_lock, memory_order_acquire))
+		;
 	va_start(ap, fmt);
 	vsnprintf(ctx->error, sizeof(ctx->error), fmt, ap);
 	va_end(ap);
+	atomic_flag_clear_explicit(&ctx->error_lock, memory_order_release);
 	return err;
 }
 

@@ -77,7 +77,18 @@ struct p2pdma_kernel {
 	size_t nlog;
 	size_t caplog;
 	struct p2pdma_kp2pmem *p2pmem;	/* the struct-page layer (lib/p2pmem.c) */
+	struct p2pdma_dmasys *dma;	/* DMA, dma-buf and VFIO layers (lib/dma.c) */
 };
+
+/*
+ * The DMA, dma-buf and VFIO layers (lib/dma-private.h): set up at boot,
+ * torn down first at shutdown, asked before a driver unbinds (-EBUSY
+ * refuses: VFIO holds the device while dma-bufs are registered).
+ */
+struct p2pdma_dmasys;
+int p2pdma_dma_init(struct p2pdma_kernel *k);
+void p2pdma_dma_teardown(struct p2pdma_kernel *k);
+int p2pdma_dma_unbind(struct p2pdma_kernel *k, const struct p2pdma_dev *d);
 
 /* The kernel's current topology and router. */
 static inline const struct p2pdma_topo *p2pdma_k_topo(const struct p2pdma_kernel *k)

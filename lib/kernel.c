@@ -385,6 +385,9 @@ P2PDMA_EXPORT int p2pdma_kernel_boot(struct p2pdma_ctx *ctx,
 	ret = p2pdma_policy_clone(pol, &k->pol);
 	if (ret)
 		goto fail;
+	ret = p2pdma_dma_init(k);
+	if (ret)
+		goto fail;
 	ret = p2pdma_topo_clone(topo, &hw);
 	if (ret)
 		goto fail;
@@ -446,6 +449,7 @@ P2PDMA_EXPORT void p2pdma_kernel_shutdown(struct p2pdma_kernel *k)
 
 	if (!k)
 		return;
+	p2pdma_dma_teardown(k);
 	p2pdma_kp2pmem_destroy(k);
 	if (k->devs) {
 		for (i = 0; i < k->ndevs; i++) {
@@ -591,6 +595,10 @@ P2PDMA_EXPORT int p2pdma_kernel_unbind(struct p2pdma_kernel *k,
 	kd = &k->devs[d->index];
 	if (!kd->driver)
 		return p2pdma_err(k->ctx, -ENODEV, "unbind %s: no driver bound", d->name);
+	/* The VFIO registration holds unbind while dma-bufs live (-EBUSY). */
+	ret = p2pdma_dma_unbind(k, d);
+	if (ret)
+		return ret;
 	/* devm actions in reverse: the p2pmem ranges first (they may wait). */
 	ret = p2pdma_p2pmem_unbind(k, d);
 	if (ret)

@@ -211,7 +211,9 @@ int p2pdma_kernel_bind(struct p2pdma_kernel *k, const struct p2pdma_dev *dev,
  * stale: later use is refused), its map-type cache and its published
  * flag go with the binding.
  *
- * Return: 0, -ENODEV if no driver is bound, -EINVAL.
+ * Return: 0, -ENODEV if no driver is bound, -EINVAL, -EBUSY while VFIO
+ * holds the device (open, or dma-bufs still registered: the kernel's
+ * unbind waits for them; p2pdma/vfio.h).
  */
 int p2pdma_kernel_unbind(struct p2pdma_kernel *k, const struct p2pdma_dev *dev);
 

@@ -15,5 +15,8 @@
 #include <p2pdma/p2pmem.h>
 #include <p2pdma/scenario.h>
 #include <p2pdma/live.h>
+#include <p2pdma/dma.h>
+#include <p2pdma/dmabuf.h>
+#include <p2pdma/vfio.h>
 
 #endif
