@@ -80,6 +80,61 @@ static void test_real_kernels(void **state)
 	assert_true(scenarios >= 20);
 }
 
+/*
+ * The bundled machines record IOMMU groups for display: they must be what
+ * Linux would form from their topology and ACS registers.
+ */
+static void test_examples(void **state)
+{
+	size_t e, i, j, n, checked = 0;
+
+	(void)state;
+	for (e = 0; p2pdma_example_name(e); e++) {
+		struct p2pdma_iommu_groups *g;
+		struct p2pdma_topo *t;
+
+		assert_int_equal(p2pdma_topo_load_example(test_ctx, p2pdma_example_name(e), &t), 0);
+		assert_int_equal(p2pdma_iommu_groups_compute(test_ctx, t, &g), 0);
+		n = p2pdma_topo_num_devs(t);
+		{
+			struct p2pdma_machine_info m;
+
+			/* No IOMMU, no groups at all. */
+			p2pdma_topo_machine(t, &m);
+			for (i = 0; m.iommu == 0 && i < n; i++) {
+				struct p2pdma_dev_info a;
+
+				p2pdma_dev_get_info(p2pdma_topo_dev(t, i), &a, sizeof(a));
+				if (a.iommu_group >= 0)
+					fail_msg("%s: %s has IOMMU group %d on a machine without an IOMMU",
+						 p2pdma_example_name(e), a.bdf, a.iommu_group);
+			}
+		}
+		for (i = 0; i < n; i++) {
+			struct p2pdma_dev_info a, b;
+
+			p2pdma_dev_get_info(p2pdma_topo_dev(t, i), &a, sizeof(a));
+			if (a.iommu_group < 0)
+				continue;
+			for (j = 0; j < n; j++) {
+				p2pdma_dev_get_info(p2pdma_topo_dev(t, j), &b, sizeof(b));
+				if (b.iommu_group < 0)
+					continue;
+				if ((a.iommu_group == b.iommu_group) !=
+				    (p2pdma_iommu_group_of(g, p2pdma_topo_dev(t, i)) ==
+				     p2pdma_iommu_group_of(g, p2pdma_topo_dev(t, j))))
+					fail_msg("%s: %s and %s: recorded groups %d/%d disagree with the model",
+						 p2pdma_example_name(e), a.bdf, b.bdf,
+						 a.iommu_group, b.iommu_group);
+				checked++;
+			}
+		}
+		p2pdma_iommu_groups_destroy(g);
+		p2pdma_topo_destroy(t);
+	}
+	assert_true(checked > 0);
+}
+
 /* The rules on the test fabric. */
 static void test_rules(void **state)
 {
@@ -136,6 +191,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_real_kernels),
+		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_rules),
 	};
 
