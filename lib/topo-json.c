@@ -884,7 +884,7 @@ static int load_text(struct p2pdma_ctx *ctx, const char *text, size_t len,
 	ret = p2pdma_topo_finalize(topo, name);
 	if (ret)
 		goto out_topo;
-	/* Names come from the ID database, never from the file (spec: names are derived). */
+	/* Names come from the ID database, never from the file: they are derived from the IDs. */
 	ret = p2pdma_names_fill(topo);
 	if (ret) {
 		p2pdma_err(ctx, ret, "%s: out of memory filling names", name);

@@ -12,7 +12,7 @@
 
 /*
  * The only file that includes libpci's header: libpci owns the pci_*
- * namespace, the rest of the library never sees it (style.md).
+ * namespace, the rest of the library never sees it (doc/architecture.md).
  */
 #include <pci/pci.h>
 

@@ -52,7 +52,7 @@ struct p2pdma_dev {
 
 	struct p2pdma_bar bars[P2PDMA_NUM_BARS];
 
-	/* ACS: the register state the kernel reads (spec 2.1) */
+	/* ACS: the register state the kernel reads (doc/kernel-model.md §2.1) */
 	enum p2pdma_acs_state acs_state;
 	uint16_t acs_pos;		/* extended capability offset, 0 if none/unknown */
 	uint16_t acs_cap;

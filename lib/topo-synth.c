@@ -17,7 +17,7 @@
  *
  * Root ports and downstream ports carry an ACS capability (SV|TB|RR|CR|UF
  * advertised); a fraction "acs" of them has RR|CR enabled, as an IOMMU
- * would leave them (spec 2.7). Upstream ports and endpoints have no ACS.
+ * would leave them (doc/kernel-model.md §2.7). Upstream ports and endpoints have no ACS.
  * No BARs are assigned: routing does not look at them.
  */
 

@@ -359,7 +359,7 @@ int p2pdma_topo_finalize(struct p2pdma_topo *topo, const char *where)
 	}
 	/*
 	 * pci_upstream_bridge(VF) = upstream of pci_physfn(VF): VFs on a
-	 * virtual bus have bus->self == NULL, hence the PF hop (spec 2.1).
+	 * virtual bus have bus->self == NULL, hence the PF hop (doc/kernel-model.md §2.1).
 	 */
 	for (i = 0; i < topo->ndevs; i++) {
 		struct p2pdma_dev *d = topo->devs[i];
