@@ -203,7 +203,10 @@ struct p2pdma_policy {
 	size_t caplog;
 	struct p2pdma_allow_entry *extra;	/* p2pdma_policy_add_allow() */
 	size_t nextra;
+	struct p2pdma_kernel_profile eff;	/* profiles[prof] + stable backports (ACS command line) */
 };
+
+static void set_effective(struct p2pdma_policy *pol, const char *release);
 
 P2PDMA_EXPORT int p2pdma_policy_create(struct p2pdma_ctx *ctx,
 				       struct p2pdma_policy **out)
@@ -215,6 +218,7 @@ P2PDMA_EXPORT int p2pdma_policy_create(struct p2pdma_ctx *ctx,
 	pol->ctx = ctx;
 	pol->prof = NPROFILES - 1;
 	snprintf(pol->release, sizeof(pol->release), "%s", profiles[pol->prof].name);
+	set_effective(pol, NULL);
 	pol->vendor = CPU_UNKNOWN;
 	pol->family = -1;
 	pol->iommu = -1;
@@ -298,6 +302,7 @@ P2PDMA_EXPORT int p2pdma_policy_set_kernel(struct p2pdma_policy *pol,
 			break;
 	pol->prof = i;
 	snprintf(pol->release, sizeof(pol->release), "%s", release);
+	set_effective(pol, release);
 	update_cpu_note(pol);
 	return 0;
 }
@@ -743,7 +748,7 @@ P2PDMA_EXPORT void p2pdma_policy_set_captured_iommu(struct p2pdma_policy *pol,
 P2PDMA_EXPORT int p2pdma_policy_apply(struct p2pdma_policy *pol,
 				      struct p2pdma_topo *topo)
 {
-	const struct p2pdma_kernel_profile *pr = &profiles[pol->prof];
+	const struct p2pdma_kernel_profile *pr = &pol->eff;
 	const char *redir = NULL, *config = NULL;
 	struct p2pdma_acs_log alog;
 	bool once = false, once_old = false, captured_defaults;
@@ -841,7 +846,7 @@ P2PDMA_EXPORT bool p2pdma_policy_cmdline_matches(const struct p2pdma_policy *pol
 						 const struct p2pdma_dev *dev,
 						 char *why, size_t len)
 {
-	const struct p2pdma_kernel_profile *pr = &profiles[pol->prof];
+	const struct p2pdma_kernel_profile *pr = &pol->eff;
 	const char *redir, *config, *line = cmdline ? cmdline : pol->cmdline;
 	char matched[256], name[32];
 	bool once = false, hit = false;
@@ -945,4 +950,62 @@ P2PDMA_EXPORT int p2pdma_policy_add_allow(struct p2pdma_policy *pol,
 	n[pol->nextra].comment = "added by --allow / p2pdma_policy_add_allow(), after the kernel's own rows";
 	pol->nextra++;
 	return 0;
+}
+
+/* --- stable backports (sublevel-dependent behaviour) --- */
+
+/*
+ * Fixes that stable series received after their .0 release, by the first
+ * sublevel that has them. Read from the release's own source and its
+ * Debian changelog, which lists every stable commit per stable update.
+ */
+static const struct {
+	unsigned int kv;		/* the series, P2PDMA_KV(6, 12) */
+	unsigned long sublevel;		/* first X.Y.Z with the fix */
+	enum p2pdma_acs_cmdline_era acs_cmdline;
+	const char *source;
+} backports[] = {
+	{ P2PDMA_KV(6, 12), 23, P2PDMA_ACS_CMDLINE_CONFIG_6_15,
+	  "9cf8a952d57b \"PCI/ACS: Fix 'pci=config_acs=' parameter\" backported in 6.12.23 "
+	  "(Debian linux 6.12 changelog, ChangeLog-6.12.23; 6.12.117 source read; "
+	  "observed: real 6.12.117 boots configure ACS as 6.15 does)" },
+};
+
+/* X.Y.Z -> Z; 0 when the release has no sublevel ("6.12", "6.12-rc1"). */
+static unsigned long release_sublevel(const char *r)
+{
+	const char *p = r;
+	int dots = 0;
+
+	if (*p == 'v')
+		p++;
+	while (*p && (isdigit((unsigned char)*p) || *p == '.')) {
+		if (*p == '.' && ++dots == 2)
+			return strtoul(p + 1, NULL, 10);
+		p++;
+	}
+	return 0;
+}
+
+/*
+ * The profile in force: the newest profile row not newer than the series,
+ * plus what the release's stable sublevel backported. A release without a
+ * sublevel (or a distribution ABI name such as Debian's "6.1.0-37-amd64")
+ * takes the series' .0 behaviour.
+ */
+static void set_effective(struct p2pdma_policy *pol, const char *release)
+{
+	unsigned long sub = release ? release_sublevel(release) : 0;
+	unsigned int kv;
+	size_t i;
+
+	pol->eff = profiles[pol->prof];
+	if (!release || p2pdma_parse_release(release, &kv))
+		return;
+	for (i = 0; i < sizeof(backports) / sizeof(backports[0]); i++) {
+		if (backports[i].kv != kv || sub < backports[i].sublevel)
+			continue;
+		pol->eff.acs_cmdline = backports[i].acs_cmdline;
+		pol->eff.source = backports[i].source;
+	}
 }
