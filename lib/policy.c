@@ -87,9 +87,10 @@ static const struct p2pdma_kernel_profile profiles[] = {
 	  false, P2PDMA_HB_TABLE, false, 0, true, true, false, true,
 	  true, false, true, 128, P2PDMA_ACS_CMDLINE_REDIR_ONLY,
 	  MSG_ACS, MSG_ACS_FIX, MSG_NOT_SUPP, MSG_HB },
-	{ "6.2", P2PDMA_KV(6, 2),
+	{ "6.0", P2PDMA_KV(6, 0),
 	  "PCI/P2PDMA: Attempt to set map_type if it has not been set (lookup computes on a miss; "
-	  "absent in 5.4, present in 6.2+ sources; exact release unverified)",
+	  "posted June 2022 in the dma-iommu P2PDMA series with pci_p2pdma_map_segment(); present in "
+	  "the 6.1.192 source and observed on real 6.1.192 boots; release inferred)",
 	  false, P2PDMA_HB_TABLE, false, 0, true, true, false, true,
 	  true, true, true, 128, P2PDMA_ACS_CMDLINE_REDIR_ONLY,
 	  MSG_ACS, MSG_ACS_FIX, MSG_NOT_SUPP, MSG_HB },

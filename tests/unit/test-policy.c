@@ -50,7 +50,7 @@ static const struct {
 	{ "6 X.Y", "6.12", 0, "6.11" },
 	{ "6 X.Y.Z-suffix", "5.10.0-23-amd64", 0, "5.9" },
 	{ "6 -rc counts as the release", "6.19-rc1", 0, "6.15" },
-	{ "6 distro", "6.8.0-84-generic", 0, "6.2" },
+	{ "6 distro", "6.8.0-84-generic", 0, "6.0" },
 	{ "6 leading v", "v5.4", 0, "5.4" },
 	{ "6 first release", "4.20", 0, "4.20" },
 	{ "6 4.20 point release", "4.20.17", 0, "4.20" },
