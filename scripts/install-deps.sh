@@ -6,7 +6,7 @@ set -euo pipefail
 
 pkgs_build=(meson ninja-build pkg-config gcc libc6-dev python3 libpci-dev libjansson-dev pciutils pci.ids)
 pkgs_test=(libcmocka-dev clang binutils gzip pciutils)
-pkgs_conformance=(qemu-system-x86 busybox-static linux-source-6.12 ccache bc flex bison
+pkgs_conformance=(qemu-system-x86 busybox-static linux-source-6.12 linux-source-6.1 ccache bc flex bison
                   libelf-dev libssl-dev libc6-dev cpio xz-utils make perl)
 
 want=()
