@@ -140,6 +140,12 @@ echo "conformance: boots took $boot_s s"
 
 # ---- f./g. goldens + comparisons ------------------------------------------------
 py=("$PY" "$here/lib/conformance.py")
+# the lookup replay program, built once for every comparison below
+if [ -n "$p2pdma_bin" ] && "${py[@]}" lookup-replay "$p2pdma_bin" "$work/lookup-replay"; then
+    export P2PDMA_LOOKUP_REPLAY=$work/lookup-replay
+else
+    echo "conformance: WARNING: could not build conformance/lib/lookup-replay.c: lookups not compared with our tool"
+fi
 golden_root=$repo/tests/fixtures/kernel
 passed=0 failed=0 skipped=0
 pairs_total=0 pairs_fail=0

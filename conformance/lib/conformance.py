@@ -12,6 +12,8 @@ Subcommands:
       the scenario's command line from a sibling capture's firmware registers
       (same topology and kernel, no IOMMU, no extra parameters) against the
       real boot; writes RESULT.json; exit 1 on disagreement
+  lookup-replay P2PDMA_BIN OUT
+      build conformance/lib/lookup-replay.c against P2PDMA_BIN's library into OUT
   table RESULTS_DIR DOC.md
       rewrite the agreement table and the O_DIRECT table between the markers in DOC.md
 Only the Python standard library is used.
@@ -537,19 +539,23 @@ def lookup_kernel_check(kernel, p2pmem, label, failures):
 _LOOKUP_REPLAY = {}
 
 
-def lookup_replay_binary(binary):
+def lookup_replay_binary(binary, out=None):
     """Build conformance/lib/lookup-replay.c against the library next to our
-    CLI (BUILD/cli/p2pdma -> BUILD/lib), once per process; None if it cannot
-    be built (then the lookup comparison is reported as skipped)."""
+    CLI (BUILD/cli/p2pdma -> BUILD/lib), once per process (run.sh builds it
+    once per run and passes it in P2PDMA_LOOKUP_REPLAY); None if it cannot be
+    built (then the lookup comparison is reported as skipped)."""
+    if out is None and os.environ.get("P2PDMA_LOOKUP_REPLAY"):
+        return os.environ["P2PDMA_LOOKUP_REPLAY"]
     if binary in _LOOKUP_REPLAY:
         return _LOOKUP_REPLAY[binary]
     here = os.path.dirname(os.path.abspath(__file__))
     src = os.path.join(here, "lookup-replay.c")
     inc = os.path.join(here, "..", "..", "include")
     lib = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(binary))), "lib")
-    out = os.path.join(tempfile.mkdtemp(prefix="p2plookup."), "lookup-replay")
-    import atexit
-    atexit.register(shutil.rmtree, os.path.dirname(out), True)
+    if out is None:
+        out = os.path.join(tempfile.mkdtemp(prefix="p2plookup."), "lookup-replay")
+        import atexit
+        atexit.register(shutil.rmtree, os.path.dirname(out), True)
     res = None
     # a sanitizer build's library needs the sanitizer runtime in the program too
     for extra in ([], ["-fsanitize=address,undefined"]):
@@ -927,6 +933,8 @@ def main(argv):
         r["kernel_summary"] = {"verdicts": summarize(argv[2]), "series": kernel_series(kj)}
         json.dump(r, open(argv[4], "w"), indent=1)
         return rc
+    if cmd == "lookup-replay" and len(argv) == 4:
+        return 0 if lookup_replay_binary(argv[2], argv[3]) else 1
     if cmd == "table" and len(argv) == 4:
         table(argv[2], argv[3])
         return 0
