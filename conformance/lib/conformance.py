@@ -557,12 +557,16 @@ def lookup_replay_binary(binary, out=None):
         import atexit
         atexit.register(shutil.rmtree, os.path.dirname(out), True)
     res = None
-    # a sanitizer build's library needs the sanitizer runtime in the program too
+    # a sanitizer build's library links without the sanitizer runtime but
+    # then refuses to run: a program counts only if it starts (usage, exit 2)
     for extra in ([], ["-fsanitize=address,undefined"]):
         cmd = [os.environ.get("CC", "cc"), "-std=c11", "-O1", "-I", inc, "-o", out, src] + extra + \
               ["-L", lib, "-lp2pdma", "-Wl,-rpath," + lib]
         try:
-            if subprocess.run(cmd, capture_output=True, timeout=120).returncode == 0:
+            if subprocess.run(cmd, capture_output=True, timeout=120).returncode != 0:
+                continue
+            t = subprocess.run([out], capture_output=True, text=True, timeout=60)
+            if t.returncode == 2 and "usage: lookup-replay" in t.stderr:
                 res = out
                 break
         except (OSError, subprocess.TimeoutExpired):

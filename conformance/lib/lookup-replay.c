@@ -19,6 +19,7 @@
  * UNKNOWN when it had to evaluate (or, in profiles that do not evaluate on a
  * miss, returned UNKNOWN); NDMESG the warnings that evaluation printed.
  * conformance.py compares these lines with the kernel's.
+ * Exit status: 0, 2 usage, 3 an error (message on stderr).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,21 +49,21 @@ int main(int argc, char **argv)
 	struct p2pdma_topo *topo = NULL;
 	struct p2pdma_policy *pol = NULL;
 	struct p2pdma_router *r = NULL;
-	struct p2pdma_verdict *v = calloc(1, sizeof(*v));
+	struct p2pdma_verdict *v = NULL;
 	struct line *lines = NULL;
 	size_t n = 0, cap = 0, i;
 	char buf[512];
 	FILE *f;
-	int a, rc = 2;
+	int a, rc = 3;
 
-	if (argc < 5 || !v) {
+	if (argc < 5) {
 		fprintf(stderr, "usage: lookup-replay DUMP RELEASE CPU LOOKUP.txt [VVVV:DDDD[:same-host-bridge]]...\n");
 		return 2;
 	}
 	f = fopen(argv[4], "r");
 	if (!f) {
 		perror(argv[4]);
-		return 2;
+		return 3;
 	}
 	while (fgets(buf, sizeof(buf), f)) {
 		struct line l;
@@ -72,15 +73,19 @@ int main(int argc, char **argv)
 		if (n == cap) {
 			struct line *nl = realloc(lines, (cap = cap ? 2 * cap : 64) * sizeof(*nl));
 
-			if (!nl)
-				return 2;
+			if (!nl) {
+				fclose(f);
+				free(lines);
+				return 3;
+			}
 			lines = nl;
 		}
 		lines[n++] = l;
 	}
 	fclose(f);
 
-	if (p2pdma_ctx_create(&ctx) || p2pdma_topo_load_dump(ctx, argv[1], &topo) ||
+	v = calloc(1, sizeof(*v));
+	if (!v || p2pdma_ctx_create(&ctx) || p2pdma_topo_load_dump(ctx, argv[1], &topo) ||
 	    p2pdma_policy_create(ctx, &pol) || p2pdma_policy_set_kernel(pol, argv[2]) ||
 	    p2pdma_policy_set_cpu(pol, argv[3])) {
 		fprintf(stderr, "lookup-replay: %s\n", ctx ? p2pdma_ctx_error(ctx) : "out of memory");
