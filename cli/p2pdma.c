@@ -59,6 +59,10 @@ static const char usage_text[] =
 "  --acs BDF=VALUE          set a function's ACS Control register\n"
 "  --acs-set BDF=BITS       set bits (SV,TB,RR,CR,UF,EC,DT or hex)\n"
 "  --acs-clear BDF[=BITS]   clear bits (default: the redirect bits RR,CR,EC)\n"
+"  --allow VENDOR:DEVICE[:same-host-bridge]\n"
+"                           what if this host bridge device were on the\n"
+"                           kernel's P2PDMA allow list (hex IDs, DEVICE 'any'\n"
+"                           for 7.1+ wildcards; repeatable; after the built-in rows)\n"
 "\n"
 "Output:\n"
 "  --json                   machine-readable output\n"
@@ -76,6 +80,7 @@ enum {
 	OPT_SYSFS = 256, OPT_DUMP, OPT_TOPOLOGY, OPT_EXAMPLE, OPT_SYNTH,
 	OPT_KERNEL, OPT_CPU, OPT_CMDLINE, OPT_IOMMU, OPT_ACS, OPT_ACS_SET,
 	OPT_ACS_CLEAR, OPT_JSON, OPT_NO_NAMES, OPT_SEED, OPT_LSPCI, OPT_HWLOC,
+	OPT_ALLOW,
 };
 
 static const struct option global_opts[] = {
@@ -93,6 +98,7 @@ static const struct option global_opts[] = {
 	{ "acs", required_argument, NULL, OPT_ACS },
 	{ "acs-set", required_argument, NULL, OPT_ACS_SET },
 	{ "acs-clear", required_argument, NULL, OPT_ACS_CLEAR },
+	{ "allow", required_argument, NULL, OPT_ALLOW },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "no-names", no_argument, NULL, OPT_NO_NAMES },
 	{ "seed", required_argument, NULL, OPT_SEED },
@@ -118,7 +124,12 @@ struct options {
 	bool no_names;
 	struct acs_edit edits[MAX_ACS_EDITS];
 	unsigned int nedits;
+	const char *allows[MAX_ACS_EDITS];	/* --allow, in order */
+	unsigned int nallows;
 };
+
+static int add_allows(struct cli *cli, struct p2pdma_policy *pol,
+		      const struct options *o);
 
 static int set_source(struct options *o, int opt, const char *arg)
 {
@@ -321,7 +332,11 @@ static int boot_kernel(struct cli *cli, const struct options *o)
 		cli_error("--cmdline: %s", p2pdma_ctx_error(cli->ctx));
 		goto out;
 	}
+	ret = add_allows(cli, pol, o);
+	if (ret)
+		goto out;
 	p2pdma_policy_set_iommu_acs(pol, o->iommu);
+	ret = 2;
 	if (p2pdma_kernel_boot(cli->ctx, cli->loaded, pol, &cli->k)) {
 		cli_error("%s", p2pdma_ctx_error(cli->ctx));
 		goto out;
@@ -435,6 +450,11 @@ static int parse_globals(struct cli *cli, struct options *o, int argc, char **ar
 				return cli_error("too many ACS edits");
 			o->edits[o->nedits].op = opt;
 			o->edits[o->nedits++].arg = optarg;
+			break;
+		case OPT_ALLOW:
+			if (o->nallows == MAX_ACS_EDITS)
+				return cli_error("too many --allow rows");
+			o->allows[o->nallows++] = optarg;
 			break;
 		case OPT_JSON: cli->json = true; break;
 		case OPT_NO_NAMES: o->no_names = true; break;
@@ -553,4 +573,48 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	return ret;
+}
+
+/*
+ * --allow VENDOR:DEVICE[:same-host-bridge]: one more allow-list row each,
+ * after the kernel's own (p2pdma_policy_add_allow()).
+ */
+static int add_allows(struct cli *cli, struct p2pdma_policy *pol,
+		      const struct options *o)
+{
+	unsigned int i;
+
+	for (i = 0; i < o->nallows; i++) {
+		const char *arg = o->allows[i], *p = arg;
+		unsigned long vendor, device;
+		uint32_t flags = 0;
+		char *end;
+
+		errno = 0;
+		vendor = strtoul(p, &end, 16);
+		if (errno || end == p || *end != ':' || vendor > 0xffff)
+			goto bad;
+		p = end + 1;
+		if (!strncasecmp(p, "any", 3) && (p[3] == '\0' || p[3] == ':')) {
+			device = P2PDMA_ANY_ID;
+			end = (char *)p + 3;
+		} else {
+			device = strtoul(p, &end, 16);
+			if (errno || end == p || device > 0xffff)
+				goto bad;
+		}
+		if (*end == ':' && !strcmp(end + 1, "same-host-bridge"))
+			flags = P2PDMA_REQ_SAME_HOST_BRIDGE;
+		else if (*end)
+			goto bad;
+		if (p2pdma_policy_add_allow(pol, (uint16_t)vendor,
+					    (uint32_t)device, flags))
+			return cli_error("--allow '%s': %s", arg,
+					 p2pdma_ctx_error(cli->ctx));
+		continue;
+bad:
+		return cli_error("--allow wants VENDOR:DEVICE[:same-host-bridge] in hex (DEVICE may be 'any'), got '%s'",
+				 arg);
+	}
+	return 0;
 }

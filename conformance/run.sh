@@ -1,31 +1,37 @@
 #!/usr/bin/env bash
 # libp2pdma kernel conformance harness (issue #4).
 #
-# Boots an instrumented Linux 6.12 in QEMU (TCG) on emulated PCIe topologies,
-# records the kernel's own calc_map_type_and_dist() verdicts for every ordered
-# pair of endpoints, and compares them with (a) the committed goldens under
-# tests/fixtures/kernel/ and (b) our p2pdma tool's predictions.
+# Boots instrumented Linux kernels (Debian's 6.12 and 6.1) in QEMU (TCG) on
+# emulated PCIe topologies, records the kernel's own calc_map_type_and_dist()
+# verdicts for every ordered pair of endpoints, and compares them with (a) the
+# committed goldens under tests/fixtures/kernel/ and (b) our p2pdma tool's
+# predictions. Every scenario runs on every kernel; golden directories are
+# tests/fixtures/kernel/<scenario> (6.12) and <scenario>@<version> (others).
 #
-# Usage: bash conformance/run.sh [--update] [--only REGEX] [--jobs N] [--keep]
-#   --update     regenerate tests/fixtures/kernel/<scenario>/ (and the doc table)
+# Usage: bash conformance/run.sh [--update] [--only REGEX] [--jobs N] [--keep] [--kernels "6.12 6.1"]
+#   --update     regenerate tests/fixtures/kernel/<scenario>[@<version>]/ (and the doc tables)
 #   --only RE    run only scenarios whose name matches the extended regex RE
 #   --jobs N     parallel QEMU boots (default 2)
 #   --keep       keep the temporary work directory
-# Env: P2PDMA_BIN (default ./build/cli/p2pdma), P2PDMA_KCACHE, KSRC_TARBALL,
-#      CONFORMANCE_BOOT_TIMEOUT (seconds per boot, default 180).
-# Ends with "conformance: N passed, N failed, N skipped" (scenario level).
+#   --kernels L  the kernels (Debian linux-source-VERSION), default "6.12 6.1"
+# Env: P2PDMA_BIN (default ./build/cli/p2pdma), P2PDMA_KCACHE, KSRC_DIR,
+#      CONFORMANCE_BOOT_TIMEOUT (seconds per boot, default 180),
+#      CONFORMANCE_JOBS, CONFORMANCE_KERNELS.
+# Ends with "conformance: N passed, N failed, N skipped" (scenario x kernel level).
 set -euo pipefail
 export LC_ALL=C
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
-update=0 only='' jobs=${CONFORMANCE_JOBS:-2} keep=0
+update=0 only='' jobs=${CONFORMANCE_JOBS:-2} keep=0 kernels=${CONFORMANCE_KERNELS:-"6.12 6.1"}
+primary=6.12     # its goldens keep the plain scenario names
 while [ $# -gt 0 ]; do
     case "$1" in
         --update) update=1; shift ;;
         --only) only=$2; shift 2 ;;
         --jobs) jobs=$2; shift 2 ;;
         --keep) keep=1; shift ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        --kernels) kernels=$2; shift 2 ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -47,7 +53,9 @@ chk xz xz-utils
 chk ccache ccache
 chk perl perl
 [ -x /bin/busybox ] || need_pkgs+=(busybox-static)
-[ -r "${KSRC_TARBALL:-/usr/src/linux-source-6.12.tar.xz}" ] || need_pkgs+=(linux-source-6.12)
+for v in $kernels; do
+    [ -r "${KSRC_DIR:-/usr/src}/linux-source-$v.tar.xz" ] || need_pkgs+=("linux-source-$v")
+done
 [ -e /usr/include/libelf.h ] || need_pkgs+=(libelf-dev)
 [ -e /usr/include/openssl/ssl.h ] || need_pkgs+=(libssl-dev)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
@@ -61,10 +69,14 @@ fi
 
 PY=python3; [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 
-# ---- b./c. kernel (cached) --------------------------------------------------
+# ---- b./c. kernels (cached; cold ones are built concurrently) ----------------
 tk=$(date +%s)
-kernel=$(bash "$here/lib/build-kernel.sh")
-echo "conformance: kernel $kernel ($(( $(date +%s) - tk )) s)"
+declare -A KIMG=()
+# shellcheck disable=SC2086
+klines=$(bash "$here/lib/build-kernel.sh" $kernels) || { echo "conformance: kernel build failed" >&2; exit 1; }
+while read -r v path; do KIMG[$v]=$path; done <<<"$klines"
+for v in $kernels; do echo "conformance: kernel $v: ${KIMG[$v]}"; done
+echo "conformance: kernels ready in $(( $(date +%s) - tk )) s"
 
 # ---- d. initramfs -------------------------------------------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/p2pdma-conformance.XXXXXX")
@@ -95,39 +107,66 @@ for l in "${lines[@]}"; do
     if [ -z "$only" ] || [[ $name =~ $only ]]; then sel+=("$l"); fi
 done
 [ ${#sel[@]} -gt 0 ] || { echo "conformance: no scenario selected" >&2; exit 2; }
-echo "conformance: booting ${#sel[@]} scenarios, $jobs at a time"
+# one instance per (kernel, scenario): "KVER NAME TOPO CPU IOMMU EXTRA", NAME
+# with "@KVER" unless KVER is the primary kernel
+inst=()
+for v in $kernels; do
+    for l in "${sel[@]}"; do
+        read -r name rest <<<"$l"
+        [ "$v" = "$primary" ] || name="$name@$v"
+        inst+=("$v $name $rest")
+    done
+done
+echo "conformance: booting ${#sel[@]} scenarios x kernels ($kernels) = ${#inst[@]} boots, $jobs at a time"
 mkdir -p "$work/raw" "$work/gold" "$work/results"
 tb=$(date +%s)
-boot_one() { # line
-    local name topo cpu iommu extra
-    read -r name topo cpu iommu extra <<<"$1"
+boot_one() { # instance line
+    local kv name topo cpu iommu extra kvar
+    read -r kv name topo cpu iommu extra <<<"$1"
+    kvar=KIMG_${kv//./_}
     if bash "$here/lib/boot-one.sh" "$name" "$topo" "$cpu" "$iommu" "$extra" \
-            "$work/raw/$name" "$kernel" "$work/initrd.gz" 2> "$work/raw/$name.err"; then
+            "$work/raw/$name" "${!kvar}" "$work/initrd.gz" 2> "$work/raw/$name.err"; then
         echo "  booted $name ($(cat "$work/raw/$name/boot-seconds" | cut -c1-5) s)"
     else
         echo "  BOOT FAILED $name: $(tail -3 "$work/raw/$name.err" | tr '\n' ' ')"
     fi
 }
 export -f boot_one
-export here work kernel
-printf '%s\n' "${sel[@]}" | xargs -d '\n' -P "$jobs" -I{} bash -c 'boot_one "$1"' _ {}
+export here work
+for v in $kernels; do export "KIMG_${v//./_}=${KIMG[$v]}"; done
+printf '%s\n' "${inst[@]}" | xargs -d '\n' -P "$jobs" -I{} bash -c 'boot_one "$1"' _ {}
 boot_s=$(( $(date +%s) - tb ))
 echo "conformance: boots took $boot_s s"
 
 # ---- f./g. goldens + comparisons ------------------------------------------------
 py=("$PY" "$here/lib/conformance.py")
+# the lookup replay program, built once for every comparison below
+if [ -n "$p2pdma_bin" ] && "${py[@]}" lookup-replay "$p2pdma_bin" "$work/lookup-replay"; then
+    export P2PDMA_LOOKUP_REPLAY=$work/lookup-replay
+else
+    echo "conformance: WARNING: could not build conformance/lib/lookup-replay.c: lookups not compared with our tool"
+fi
 golden_root=$repo/tests/fixtures/kernel
 passed=0 failed=0 skipped=0
 pairs_total=0 pairs_fail=0
 failed_names=()
-for l in "${sel[@]}"; do
-    read -r name topo cpu iommu extra <<<"$l"
+declare -A normalized=()
+for l in "${inst[@]}"; do   # pass 1: every capture into a golden dir (what-if bases for pass 2)
+    read -r kv name topo cpu iommu extra <<<"$l"
+    raw=$work/raw/$name
+    [ -s "$raw/out/verdicts.txt" ] || continue
+    if "${py[@]}" normalize "$raw" "$work/gold/$name" "$name" "$topo" "$cpu" "$iommu" "$extra"; then
+        normalized[$name]=1
+    fi
+done
+for l in "${inst[@]}"; do
+    read -r kv name topo cpu iommu extra <<<"$l"
     raw=$work/raw/$name
     if [ ! -s "$raw/out/verdicts.txt" ]; then
         echo "FAIL $name: no kernel capture"; failed=$((failed + 1)); failed_names+=("$name"); continue
     fi
     gold=$work/gold/$name
-    if ! "${py[@]}" normalize "$raw" "$gold" "$name" "$topo" "$cpu" "$iommu" "$extra"; then
+    if [ -z "${normalized[$name]:-}" ]; then
         echo "FAIL $name: could not normalize capture"; failed=$((failed + 1)); failed_names+=("$name"); continue
     fi
     ok=1
@@ -145,7 +184,8 @@ for l in "${sel[@]}"; do
     [ -f "$raw/out/guest-matrix.err" ] && cp "$raw/out/guest-matrix.err" "$gold/guest-matrix.err"
     [ -f "$raw/out/guest-providers.json" ] && cp "$raw/out/guest-providers.json" "$gold/guest-providers.json"
     trc=0
-    "${py[@]}" tool "$gold" "$p2pdma_bin" "$work/results/$name.json" > "$work/results/$name.log" || trc=$?
+    "${py[@]}" tool "$gold" "$p2pdma_bin" "$work/results/$name.json" "$work/gold" "$golden_root" \
+        > "$work/results/$name.log" || trc=$?
     np=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["pairs"])' "$work/results/$name.json")
     nf=$(grep -c '^FAIL' "$work/results/$name.log" || true)
     pairs_total=$((pairs_total + np)); pairs_fail=$((pairs_fail + nf))
@@ -164,8 +204,7 @@ for l in "${sel[@]}"; do
     fi
 done
 [ -n "$p2pdma_bin" ] || true
-nsel=${#sel[@]}
-for l in "${sel[@]}"; do :; done
+nsel=${#inst[@]}
 
 # ---- h. doc table ----------------------------------------------------------------
 if [ -z "$only" ]; then
@@ -176,8 +215,8 @@ import sys, re
 doc, n, boot, total, jobs = sys.argv[1:]
 t = open(doc).read()
 b, e = "<!-- conformance-timing:begin -->", "<!-- conformance-timing:end -->"
-line = ("Last full run: %s scenarios (boots) in %s s of QEMU time with %s parallel boots; "
-        "whole run.sh %s s (kernel cached)." % (n, boot, jobs, total))
+line = ("Last full run: %s boots (scenarios x kernels) in %s s of QEMU time with %s parallel boots; "
+        "whole run.sh %s s (kernels cached)." % (n, boot, jobs, total))
 if b in t and e in t:
     pre, rest = t.split(b, 1); _, post = rest.split(e, 1)
     open(doc, "w").write(pre + b + "\n" + line + "\n" + e + post)

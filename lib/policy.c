@@ -89,7 +89,8 @@ static const struct p2pdma_kernel_profile profiles[] = {
 	  MSG_ACS, MSG_ACS_FIX, MSG_NOT_SUPP, MSG_HB },
 	{ "6.0", P2PDMA_KV(6, 0),
 	  "719c98658058 PCI/P2PDMA: Attempt to set map_type if it has not been set (lookup computes on a "
-	  "miss; dma-mapping pull for 6.0; before it a miss hit WARN_ON_ONCE and mapped nothing)",
+	  "miss; dma-mapping pull for 6.0; before it a miss hit WARN_ON_ONCE and mapped nothing; "
+	  "observed on real 6.1.192 boots)",
 	  true, P2PDMA_HB_TABLE, false, 0, true, true, false, true,
 	  true, true, true, 128, P2PDMA_ACS_CMDLINE_REDIR_ONLY,
 	  MSG_ACS, MSG_ACS_FIX, MSG_NOT_SUPP, MSG_HB },
@@ -204,6 +205,8 @@ struct p2pdma_policy {
 		enum p2pdma_note code;
 		char text[384];
 	} notes[2];
+	struct p2pdma_allow_entry *extra;	/* p2pdma_policy_add_allow() */
+	size_t nextra;
 };
 
 #define NOTE_KERNEL 0
@@ -255,6 +258,7 @@ P2PDMA_EXPORT void p2pdma_policy_destroy(struct p2pdma_policy *pol)
 	if (!pol)
 		return;
 	free(pol->cmdline);
+	free(pol->extra);
 	free(pol);
 }
 
@@ -268,12 +272,21 @@ P2PDMA_EXPORT int p2pdma_policy_clone(const struct p2pdma_policy *pol,
 		return -ENOMEM;
 	*c = *pol;
 	c->cmdline = NULL;
-	if (pol->cmdline && !(c->cmdline = p2pdma_strdup(pol->cmdline))) {
-		free(c);
-		return -ENOMEM;
+	c->extra = NULL;
+	if (pol->cmdline && !(c->cmdline = p2pdma_strdup(pol->cmdline)))
+		goto nomem;
+	if (pol->nextra) {
+		c->extra = malloc(pol->nextra * sizeof(*c->extra));
+		if (!c->extra)
+			goto nomem;
+		memcpy(c->extra, pol->extra, pol->nextra * sizeof(*c->extra));
 	}
 	*out = c;
 	return 0;
+nomem:
+	free(c->cmdline);
+	free(c);
+	return -ENOMEM;
 }
 
 P2PDMA_EXPORT size_t p2pdma_policy_num_notes(const struct p2pdma_policy *pol)
@@ -692,6 +705,9 @@ static bool row_in(const struct p2pdma_allow_row *r, unsigned int kv)
 	return r->since_kv <= kv && (!r->until_kv || kv < r->until_kv);
 }
 
+static const struct p2pdma_allow_entry *
+extra_lookup(const struct p2pdma_policy *pol, uint16_t vendor, uint16_t device);
+
 P2PDMA_EXPORT const struct p2pdma_allow_entry *
 p2pdma_policy_allow_lookup(const struct p2pdma_policy *pol, uint16_t vendor,
 			   uint16_t device)
@@ -711,7 +727,7 @@ p2pdma_policy_allow_lookup(const struct p2pdma_policy *pol, uint16_t vendor,
 		    (pr->wildcard && r->e.device == P2PDMA_ANY_ID))
 			return &r->e;
 	}
-	return NULL;
+	return extra_lookup(pol, vendor, device);
 }
 
 const struct p2pdma_dev *
@@ -1085,4 +1101,61 @@ P2PDMA_EXPORT bool p2pdma_policy_cmdline_match(const struct p2pdma_policy *pol,
 	}
 	free(buf);
 	return hit;
+}
+
+/* --- allow-list what-if (p2pdma_policy_add_allow) --- */
+
+/*
+ * Rows added by p2pdma_policy_add_allow() sit right after the built-in
+ * table, as the conformance kernels' test-only p2pdma_test_allow= rows do
+ * (conformance/p2pdma-verdict-*.patch): __host_bridge_whitelist() scans
+ * pci_p2pdma_whitelist[] first, so a built-in row that matches decides.
+ * Only kernels with the table (5.4+) consult them.
+ */
+static const struct p2pdma_allow_entry *
+extra_lookup(const struct p2pdma_policy *pol, uint16_t vendor, uint16_t device)
+{
+	const struct p2pdma_kernel_profile *pr = &pol->eff;
+	size_t i;
+
+	if (pr->hb_era != P2PDMA_HB_TABLE)
+		return NULL;
+	for (i = 0; i < pol->nextra; i++) {
+		const struct p2pdma_allow_entry *e = &pol->extra[i];
+
+		if (e->vendor != vendor)
+			continue;
+		if (e->device == device ||
+		    (pr->wildcard && e->device == P2PDMA_ANY_ID))
+			return e;
+	}
+	return NULL;
+}
+
+P2PDMA_EXPORT int p2pdma_policy_add_allow(struct p2pdma_policy *pol,
+					  uint16_t vendor, uint32_t device,
+					  uint32_t flags)
+{
+	struct p2pdma_allow_entry *n;
+
+	if (!vendor)
+		return p2pdma_err(pol->ctx, -EINVAL,
+				  "allow-list row: vendor 0000 ends the kernel's table and matches nothing");
+	if (device > 0xffff && device != P2PDMA_ANY_ID)
+		return p2pdma_err(pol->ctx, -EINVAL,
+				  "allow-list row: device 0x%x is not a 16-bit ID", (unsigned int)device);
+	if (flags & ~(uint32_t)P2PDMA_REQ_SAME_HOST_BRIDGE)
+		return p2pdma_err(pol->ctx, -EINVAL,
+				  "allow-list row: unknown flags 0x%x", (unsigned int)flags);
+	n = realloc(pol->extra, (pol->nextra + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	pol->extra = n;
+	n[pol->nextra].vendor = vendor;
+	n[pol->nextra].device = device;
+	n[pol->nextra].flags = flags;
+	n[pol->nextra].since = "what-if";
+	n[pol->nextra].comment = "added by --allow / p2pdma_policy_add_allow(), after the kernel's own rows";
+	pol->nextra++;
+	return 0;
 }

@@ -15,7 +15,7 @@ pkgs_build=(meson ninja-build pkg-config gcc libc6-dev python3 libpci-dev libjan
 # /usr/bin/python3) run the HTML report in a headless browser; hwloc's lstopo
 # is an oracle for the hwloc reader.
 pkgs_test=(libcmocka-dev clang binutils gzip pciutils graphviz chromium chromium-driver python3-selenium hwloc)
-pkgs_conformance=(qemu-system-x86 busybox-static linux-source-6.12 ccache bc flex bison
+pkgs_conformance=(qemu-system-x86 busybox-static linux-source-6.12 linux-source-6.1 ccache bc flex bison
                   libelf-dev libssl-dev libc6-dev cpio xz-utils make perl)
 pkgs_fresh_root=(debootstrap debian-archive-keyring gpgv git tar gzip mount)
 

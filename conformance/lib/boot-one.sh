@@ -31,6 +31,15 @@ nvme() { # nvme ID BUS [ADDR] [EXTRA]   (NVMe with a 16 MiB CMB -> p2pmem provid
     else truncate -s 1M "$work/$1.img"; fi
     Q+=(-drive "file=$work/$1.img,if=none,id=$1,format=raw,file.locking=off")
     Q+=(-device "nvme,serial=$1,drive=$1,cmb_size_mb=16,bus=$2${3:+,addr=$3}${4:+,$4}"); }
+nvmesriov() { # nvmesriov ID BUS NVFS   (NVMe PF with SR-IOV, NVFS VFs; own subsystem;
+    # no CMB: QEMU refuses a CMB with SR-IOV). The guest enables the VFs.
+    local nvf=$3
+    if [ -n "${P2PCOPY:-}" ]; then "$P2PCOPY" pattern "$1" 1048576 > "$work/$1.img"
+    else truncate -s 1M "$work/$1.img"; fi
+    Q+=(-drive "file=$work/$1.img,if=none,id=$1,format=raw,file.locking=off")
+    Q+=(-device "nvme-subsys,id=$1.subsys,nqn=$1")
+    Q+=(-device "nvme,id=$1.ctrl,serial=$1,subsys=$1.subsys,bus=$2,sriov_max_vfs=$nvf,sriov_vq_flexible=$((2 * nvf)),sriov_vi_flexible=$nvf,max_ioqpairs=$((2 * nvf + 2))")
+    Q+=(-device "nvme-ns,drive=$1,bus=$1.ctrl,nsid=1"); }
 
 # shellcheck source=/dev/null
 source "$here/topologies/$topo.sh"

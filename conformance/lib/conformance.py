@@ -6,9 +6,14 @@ Subcommands:
       turn one guest capture (RAWDIR/out) into the golden file set in GOLDDIR
   diff-kernel GOLD_A GOLD_B
       compare the kernel verdicts (kernel.json) of two golden dirs; exit 1 on difference
-  tool GOLDDIR P2PDMA_BIN RESULT.json
+  tool GOLDDIR P2PDMA_BIN RESULT.json [GOLDEN_ROOT...]
       compare our tool (host replay of the captured dump; guest run if captured)
-      against the kernel verdicts; writes RESULT.json; exit 1 on disagreement
+      against the kernel verdicts; with GOLDEN_ROOTs, also our what-if boot of
+      the scenario's command line from a sibling capture's firmware registers
+      (same topology and kernel, no IOMMU, no extra parameters) against the
+      real boot; writes RESULT.json; exit 1 on disagreement
+  lookup-replay P2PDMA_BIN OUT
+      build conformance/lib/lookup-replay.c against P2PDMA_BIN's library into OUT
   table RESULTS_DIR DOC.md
       rewrite the agreement table and the O_DIRECT table between the markers in DOC.md
 Only the Python standard library is used.
@@ -43,13 +48,15 @@ def split_msg(line):
 
 
 def parse_verdicts(path):
-    info = {"cpu_supports_p2pdma": None, "host_bridges": [], "devices": [], "pairs": []}
+    info = {"cpu_supports_p2pdma": None, "allow": [], "host_bridges": [], "devices": [], "pairs": []}
     for line in open(path):
         f = line.split()
         if not f:
             continue
         if f[0] == "CPU_SUPPORTS_P2PDMA":
             info["cpu_supports_p2pdma"] = int(f[1])
+        elif f[0] == "ALLOW":
+            info["allow"].append({"id": f[1], "flags": int(f[2])})
         elif f[0] == "HOSTBRIDGE":
             info["host_bridges"].append({"root_bus": f[1], "first_dev": f[2], "id": f[3],
                                          "candidate": int(f[4])})
@@ -67,16 +74,35 @@ def parse_verdicts(path):
     return info
 
 
+def parse_lookup(path):
+    """lookup.txt (the patch's p2pdma_lookup file) -> (lookups, nopool)."""
+    lookups, nopool, end = [], [], None
+    for line in open(path):
+        f = line.split()
+        if not f:
+            continue
+        if f[0] == "LOOKUP":
+            lookups.append({"provider": f[1], "client": f[2], "cached": f[3], "map_type": f[4]})
+        elif f[0] == "NOPOOL":
+            nopool.append(f[1])
+        elif f[0] == "END":
+            end = int(f[1])
+    if end != len(lookups):
+        die("%s: truncated lookup output" % path)
+    return lookups, nopool
+
+
 def parse_dmesg_pairs(path):
-    """Attribute dmesg lines to pairs using the patch's markers."""
-    warn, xwarn = {}, {}
+    """Attribute dmesg lines to pairs using the patch's markers: returns the
+    lines of the verdict pass, of the silent cross-check and of the lookups."""
+    warn, xwarn, lwarn = {}, {}, {}
     cur, target = None, None
     for raw in open(path, errors='replace'):
         line = TS_RE.sub('', raw.rstrip('\n'))
-        m = re.match(r'^(?:\S+: )?p2pdma-conformance: (pair|xcheck) (' + BDF_RE + ') (' + BDF_RE + ')$', line)
+        m = re.match(r'^(?:\S+: )?p2pdma-conformance: (pair|xcheck|lookup) (' + BDF_RE + ') (' + BDF_RE + ')$', line)
         if m:
             cur = (m.group(2), m.group(3))
-            target = warn if m.group(1) == 'pair' else xwarn
+            target = {"pair": warn, "xcheck": xwarn, "lookup": lwarn}[m.group(1)]
             target.setdefault(cur, [])
             continue
         if line.endswith('p2pdma-conformance: end'):
@@ -85,7 +111,7 @@ def parse_dmesg_pairs(path):
         if cur is not None:
             drv, bdf, text = split_msg(line)
             target[cur].append({"driver": drv, "device": bdf, "text": text})
-    return warn, xwarn
+    return warn, xwarn, lwarn
 
 
 def normalize(raw, gold, name, topo, cpu, iommu, extra):
@@ -94,6 +120,9 @@ def normalize(raw, gold, name, topo, cpu, iommu, extra):
     for f in ("cmdline", "cpu", "cpuinfo", "uname", "p2pmem.txt", "lspci-tvnn.txt", "verdicts.txt",
               "sysfs.tar.gz"):
         shutil.copy(os.path.join(out, f), os.path.join(gold, f))
+    for f in ("lookup.txt", "sriov.txt"):
+        if os.path.exists(os.path.join(out, f)):
+            shutil.copy(os.path.join(out, f), os.path.join(gold, f))
     for f in ("lspci-xxxx.txt", "dmesg.txt"):
         with open(os.path.join(out, f), 'rb') as src, \
                 gzip.GzipFile(os.path.join(gold, f + ".gz"), 'wb', mtime=0) as dst:
@@ -102,7 +131,7 @@ def normalize(raw, gold, name, topo, cpu, iommu, extra):
     if os.path.exists(os.path.join(out, "odirect.txt")):
         shutil.copy(os.path.join(out, "odirect.txt"), os.path.join(gold, "odirect.txt"))
     v = parse_verdicts(os.path.join(out, "verdicts.txt"))
-    warn, xwarn = parse_dmesg_pairs(os.path.join(out, "dmesg.txt"))
+    warn, xwarn, lwarn = parse_dmesg_pairs(os.path.join(out, "dmesg.txt"))
     devices = sorted({p["provider"] for p in v["pairs"]})
     pairs = []
     for p in v["pairs"]:
@@ -113,15 +142,32 @@ def normalize(raw, gold, name, topo, cpu, iommu, extra):
         p["dmesg"] = warn[k]
         p["xcheck_dmesg"] = xwarn.get(k, [])
         pairs.append(p)
+    lookups, nopool = [], []
+    if os.path.exists(os.path.join(out, "lookup.txt")):
+        lookups, nopool = parse_lookup(os.path.join(out, "lookup.txt"))
+        for lk in lookups:
+            k = (lk["provider"], lk["client"])
+            if k not in lwarn:
+                die("%s: no dmesg marker for lookup %s %s (log buffer overflow?)" % (name, *k))
+            lk["dmesg"] = lwarn[k]
+    want_allow = []
+    for w in ("" if extra == '-' else extra).split():
+        if w.startswith("p2pdma_test_allow="):
+            for r in w.split("=", 1)[1].split(","):
+                f = r.split(":")
+                want_allow.append({"id": "%04x:%04x" % (int(f[0], 16), int(f[1], 16)),
+                                   "flags": 1 if len(f) > 2 else 0})
+    if want_allow != v["allow"]:
+        die("%s: the kernel took allow-list rows %s, the scenario asked for %s" % (name, v["allow"], want_allow))
     kernel = {
         "scenario": name, "topology": topo, "cpu_model": cpu, "iommu": iommu,
         "cmdline_extra": "" if extra == '-' else extra,
         "cmdline": open(os.path.join(out, "cmdline")).read().strip(),
         "cpu": open(os.path.join(out, "cpu")).read().strip(),
         "kernel": open(os.path.join(out, "uname")).read().strip(),
-        "cpu_supports_p2pdma": v["cpu_supports_p2pdma"],
+        "cpu_supports_p2pdma": v["cpu_supports_p2pdma"], "allow": v["allow"],
         "host_bridges": v["host_bridges"], "pci_devices": v["devices"],
-        "devices": devices, "pairs": pairs,
+        "devices": devices, "pairs": pairs, "lookups": lookups, "nopool": nopool,
     }
     with open(os.path.join(gold, "kernel.json"), "w") as fh:
         fh.write(dump_compact(kernel))
@@ -144,6 +190,9 @@ def verdict_key(kj):
     # what must be identical between two runs: verdicts + attributed warnings
     return {"cpu_supports_p2pdma": kj["cpu_supports_p2pdma"], "devices": kj["devices"],
             "pci_devices": kj["pci_devices"], "host_bridges": kj["host_bridges"],
+            "allow": kj.get("allow", []), "nopool": kj.get("nopool", []),
+            "lookups": [{k: lk[k] for k in ("provider", "client", "cached", "map_type")} |
+                        {"dmesg": [d["text"] for d in lk["dmesg"]]} for lk in kj.get("lookups", [])],
             "pairs": [{k: p[k] for k in ("provider", "client", "map_type", "distance",
                                           "pci_p2pdma_distance")} |
                       {"dmesg": [d["text"] for d in p["dmesg"]]} for p in kj["pairs"]]}
@@ -203,6 +252,24 @@ def diff_kernel(a, b):
             else:
                 print("  %s: golden %s fresh %s" % (key, ka[key], kb[key]))
     return 1
+
+
+def kernel_kv(kernel):
+    """(major, minor) of the captured kernel's release ("6.1.192" -> (6, 1))."""
+    m = re.match(r'^(\d+)\.(\d+)', kernel["kernel"])
+    return (int(m.group(1)), int(m.group(2)))
+
+
+def kernel_series(kernel):
+    return "%d.%d" % kernel_kv(kernel)
+
+
+def allow_args(kernel):
+    """The kernel's test-only allow-list rows as our tool's --allow what-ifs."""
+    args = []
+    for a in kernel.get("allow", []):
+        args += ["--allow", a["id"] + (":same-host-bridge" if a["flags"] & 1 else "")]
+    return args
 
 
 def find_json(text):
@@ -390,6 +457,17 @@ def odirect_kernel_check(gold, kernel, label, failures):
     od = parse_odirect(path)
     if not od["end"]:
         failures.append("%s [O_DIRECT]: p2pcopy did not finish" % label)
+    published = sorted(b for b, v in parse_p2pmem(os.path.join(gold, "p2pmem.txt")).items() if v["published"])
+    mapped = sorted({m["provider"] for m in od["mmap"]})
+    if kernel_kv(kernel) < (6, 2):
+        # p2pmem/allocate (userspace mappings of p2pmem, hence O_DIRECT
+        # into them) arrived in 6.2: there is nothing to map.
+        if od["mmap"] or od["ops"]:
+            failures.append("%s [O_DIRECT]: kernel %s predates p2pmem/allocate (6.2), yet p2pcopy mapped %s" %
+                            (label, kernel["kernel"], mapped))
+    elif mapped != published:
+        failures.append("%s [O_DIRECT]: providers with p2pmem/allocate %s, published pools %s" %
+                        (label, mapped, published))
     for c in od["control"]:
         if c["result"] != "4096" or c["data"] != "ok":
             failures.append("%s [O_DIRECT]: control read of %s into RAM: %s %s" % (label, c["ns"], c["result"], c["data"]))
@@ -418,6 +496,119 @@ def odirect_kernel_check(gold, kernel, label, failures):
             failures.append("%s [O_DIRECT]: mapping-path warnings for %s %s: %s, verdict pass printed %s" %
                             (label, k[0], k[1], lines, want))
     return n
+
+
+def lookup_kernel_check(kernel, p2pmem, label, failures):
+    """Kernel-side facts of pci_p2pdma_map_type() (the DMA mapping path's
+    lookup, read after p2pcopy and before the verdict pass): every provider
+    with a pool answers for every client; a cache miss is evaluated on
+    demand, verbosely (the verdict pass's warnings, the verdict pass's map
+    type), a hit answers the cached map type silently. Returns
+    {"n", "misses"} or None when the capture has no lookup file."""
+    if "lookups" not in kernel:
+        return None
+    kp = {(p["provider"], p["client"]): p for p in kernel["pairs"]}
+    provs = sorted({lk["provider"] for lk in kernel["lookups"]} | set(kernel.get("nopool", [])))
+    published = sorted(b for b, v in p2pmem.items() if v["published"])
+    if provs != published:
+        failures.append("%s [lookup]: providers looked up %s, published pools %s" % (label, provs, published))
+    if kernel.get("nopool"):
+        failures.append("%s [lookup]: no free p2pmem to look up with on %s" % (label, kernel["nopool"]))
+    misses = 0
+    for lk in kernel["lookups"]:
+        k = (lk["provider"], lk["client"])
+        p = kp.get(k)
+        if p is None:
+            failures.append("%s [lookup]: pair %s %s has no verdict" % (label, *k))
+            continue
+        texts = [(d["device"], d["text"]) for d in lk["dmesg"]]
+        want = [(d["device"], d["text"]) for d in p["dmesg"]]
+        if lk["map_type"] != p["map_type"]:
+            failures.append("%s [lookup]: %s %s: pci_p2pdma_map_type() %s (cached before: %s), verdict %s" %
+                            (label, k[0], k[1], lk["map_type"], lk["cached"], p["map_type"]))
+        if lk["cached"] == "UNKNOWN":
+            misses += 1
+            if texts != want:
+                failures.append("%s [lookup]: %s %s: a miss printed %s, the verdict pass %s" % (label, *k, texts, want))
+        elif lk["cached"] != p["map_type"] or texts:
+            failures.append("%s [lookup]: %s %s: cached %s (verdict %s), printed %s" %
+                            (label, *k, lk["cached"], p["map_type"], texts))
+    return {"n": len(kernel["lookups"]), "misses": misses}
+
+
+_LOOKUP_REPLAY = {}
+
+
+def lookup_replay_binary(binary, out=None):
+    """Build conformance/lib/lookup-replay.c against the library next to our
+    CLI (BUILD/cli/p2pdma -> BUILD/lib), once per process (run.sh builds it
+    once per run and passes it in P2PDMA_LOOKUP_REPLAY); None if it cannot be
+    built (then the lookup comparison is reported as skipped)."""
+    if out is None and os.environ.get("P2PDMA_LOOKUP_REPLAY"):
+        return os.environ["P2PDMA_LOOKUP_REPLAY"]
+    if binary in _LOOKUP_REPLAY:
+        return _LOOKUP_REPLAY[binary]
+    here = os.path.dirname(os.path.abspath(__file__))
+    src = os.path.join(here, "lookup-replay.c")
+    inc = os.path.join(here, "..", "..", "include")
+    lib = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(binary))), "lib")
+    if out is None:
+        out = os.path.join(tempfile.mkdtemp(prefix="p2plookup."), "lookup-replay")
+        import atexit
+        atexit.register(shutil.rmtree, os.path.dirname(out), True)
+    res = None
+    # a sanitizer build's library links without the sanitizer runtime but
+    # then refuses to run: a program counts only if it starts (usage, exit 2)
+    for extra in ([], ["-fsanitize=address,undefined"]):
+        cmd = [os.environ.get("CC", "cc"), "-std=c11", "-O1", "-I", inc, "-o", out, src] + extra + \
+              ["-L", lib, "-lp2pdma", "-Wl,-rpath," + lib]
+        try:
+            if subprocess.run(cmd, capture_output=True, timeout=120).returncode != 0:
+                continue
+            t = subprocess.run([out], capture_output=True, text=True, timeout=60)
+            if t.returncode == 2 and "usage: lookup-replay" in t.stderr:
+                res = out
+                break
+        except (OSError, subprocess.TimeoutExpired):
+            break
+    _LOOKUP_REPLAY[binary] = res
+    return res
+
+
+def lookup_tool_check(gold, kernel, binary, label, failures):
+    """The kernel's lookups (pci_p2pdma_map_type() after p2pcopy) replayed on
+    our model of the map-type cache (lookup-replay.c): same answer, answered
+    from the cache or evaluated as the kernel did (keyed by the client's own
+    BDF, VFs included; evaluated on a miss from 6.0), same number of warnings.
+    Returns {"n", "ok"} or None (no lookups, or the replay could not be built)."""
+    if not kernel.get("lookups"):
+        return None
+    prog = lookup_replay_binary(binary)
+    if not prog:
+        return None
+    tmp = tempfile.mkdtemp(prefix="p2plk.")
+    try:
+        dump = os.path.join(tmp, "d.lspci")
+        with gzip.open(os.path.join(gold, "lspci-xxxx.txt.gz"), 'rb') as src, open(dump, 'wb') as dst:
+            shutil.copyfileobj(src, dst)
+        cmd = [prog, dump, kernel["kernel"], kernel["cpu"], os.path.join(gold, "lookup.txt")] + \
+            [a for a in allow_args(kernel) if a != "--allow"]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    finally:
+        shutil.rmtree(tmp)
+    if r.returncode != 0:
+        failures.append("%s [lookup]: `%s` failed: %s" % (label, " ".join(cmd), r.stderr.strip()[:300]))
+        return None
+    ours = [l.split()[1:] for l in r.stdout.splitlines() if l.startswith("LOOKUP ")]
+    n = ok = 0
+    for lk, o in zip(kernel["lookups"], ours + [None] * (len(kernel["lookups"]) - len(ours))):
+        n += 1
+        want = [lk["provider"], lk["client"], lk["cached"], lk["map_type"], str(len(lk["dmesg"]))]
+        if o == want:
+            ok += 1
+        else:
+            failures.append("%s [lookup]: kernel %s, our cache model %s" % (label, " ".join(want), o and " ".join(o)))
+    return {"n": n, "ok": ok}
 
 
 def odirect_tool_check(gold, kernel, mat, label, failures):
@@ -455,7 +646,85 @@ def odirect_tool_check(gold, kernel, mat, label, failures):
     return n, ok, list(rows.values())
 
 
-def tool(gold, binary, result_path):
+BOOTLOG_RE = re.compile(r"(PCI: Unknown option|PCI: Can't parse|disabled ACS redirect|"
+                        r"cannot disable ACS redirect|Configured ACS|ACS Flags|Invalid ACS)")
+
+
+def find_base(kernel, candidates):
+    """The capture a what-if boot of KERNEL's command line starts from: the
+    same topology and kernel series, booted without IOMMU and without extra
+    parameters (its ACS Control registers are what firmware left), qemu64
+    preferred. CANDIDATES: golden dirs. None if there is none."""
+    best = None
+    for d in candidates:
+        try:
+            b = json.load(open(os.path.join(d, "kernel.json")))
+        except (OSError, ValueError):
+            continue
+        if (b["topology"] != kernel["topology"] or kernel_kv(b) != kernel_kv(kernel) or
+                b["iommu"] != "off" or b["cmdline_extra"] or b["scenario"] == kernel["scenario"]):
+            continue
+        if best is None or b["cpu_model"] == "qemu64":
+            best = (d, b)
+    return best[0] if best else None
+
+
+def cmdline_check(gold, base, binary, label, failures):
+    """Our what-if boot against the real boot: load BASE's dump (firmware
+    ACS registers), boot it with the scenario's whole command line (plus
+    --iommu when the scenario had intel_iommu=on) under the captured kernel's
+    profile, and compare the predicted ACS Control of every ACS-capable
+    function and the predicted boot-log lines (unknown option, parse errors,
+    "disabled ACS redirect", "Configured ACS to ...") with the kernel's.
+    Returns {"regs": n, "regs_ok": n, "log": [lines], "log_ok": bool}."""
+    kernel = json.load(open(os.path.join(gold, "kernel.json")))
+    tmp = tempfile.mkdtemp(prefix="p2pcmd.")
+    try:
+        dump = os.path.join(tmp, "base.lspci")
+        with gzip.open(os.path.join(base, "lspci-xxxx.txt.gz"), 'rb') as src, open(dump, 'wb') as dst:
+            shutil.copyfileobj(src, dst)
+        cmd = [binary, "--dump", dump, "--cpu", kernel["cpu"], "--kernel", kernel["kernel"],
+               "--cmdline", kernel["cmdline"]] + (["--iommu"] if kernel["iommu"] == "on" else []) + \
+              ["--no-names", "tree", "--json"]
+        obj, err, rc = run_tool(cmd)
+    finally:
+        shutil.rmtree(tmp)
+    if obj is None or rc != 0:
+        failures.append("%s [boot]: `%s` failed rc=%s: %s" % (label, " ".join(cmd), rc, err[:300]))
+        return None
+    pred = {}
+
+    def walk(devs):
+        for d in devs:
+            if d.get("acs"):
+                pred[d["bdf"]] = int(d["acs"]["ctrl"], 16)
+            walk(d.get("children", []))
+    for hb in obj.get("host_bridges", []):
+        walk(hb.get("devices", []))
+    real = {d["bdf"]: d["acs_ctrl"] for d in kernel["pci_devices"] if d["acs_cap"]}
+    n = ok = 0
+    for b in sorted(set(real) | set(pred)):
+        n += 1
+        if real.get(b) == pred.get(b):
+            ok += 1
+        else:
+            failures.append("%s [boot]: %s ACS Control: kernel %s, our what-if boot of the command line %s" %
+                            (label, b, "0x%04x" % real[b] if b in real else None,
+                             "0x%04x" % pred[b] if b in pred else None))
+    tool_log = sorted(x for x in obj.get("notes", []) if BOOTLOG_RE.search(x))
+    klog = []
+    with gzip.open(os.path.join(gold, "dmesg.txt.gz"), "rt", errors="replace") as fh:
+        for raw in fh:
+            line = TS_RE.sub('', raw.rstrip('\n'))
+            if BOOTLOG_RE.search(line):
+                klog.append(line)
+    klog.sort()
+    if klog != tool_log:
+        failures.append("%s [boot]: boot log: kernel %s, our what-if boot %s" % (label, klog, tool_log))
+    return {"regs": n, "regs_ok": ok, "log": klog, "log_ok": klog == tool_log}
+
+
+def tool(gold, binary, result_path, base=None):
     kernel = json.load(open(os.path.join(gold, "kernel.json")))
     res = {"scenario": kernel["scenario"], "pairs": len(kernel["pairs"]), "failures": [],
            "skipped": [], "host": None, "guest": None, "sysfs": None, "dmesg": None,
@@ -464,6 +733,10 @@ def tool(gold, binary, result_path):
     failures = res["failures"]
     kp2p = parse_p2pmem(os.path.join(gold, "p2pmem.txt"))
     res["odirect_kernel"] = odirect_kernel_check(gold, kernel, kernel["scenario"], failures)
+    res["lookup"] = lookup_kernel_check(kernel, kp2p, kernel["scenario"], failures)
+    res["boot"] = None
+    if base and binary and os.access(binary, os.X_OK):
+        res["boot"] = cmdline_check(gold, base, binary, kernel["scenario"], failures)
     tmp = tempfile.mkdtemp(prefix="p2pconf.")
     try:
         dump = os.path.join(tmp, "lspci-xxxx.txt")
@@ -474,7 +747,7 @@ def tool(gold, binary, result_path):
         else:
             # (ii) host replay of the captured dump; ACS registers already hold what
             # the kernel applied at boot, so no command line is applied again.
-            cmd = [binary, "--dump", dump, "--cpu", kernel["cpu"], "--kernel", "6.12",
+            cmd = [binary, "--dump", dump, "--cpu", kernel["cpu"], "--kernel", kernel["kernel"]] + allow_args(kernel) + [
                    "--cmdline", "", "matrix", "--json"]
             mat, err, rc = run_tool(cmd)
             if mat is None or rc != 0:
@@ -482,6 +755,7 @@ def tool(gold, binary, result_path):
             else:
                 n, mo, do, miss = compare_matrix(kernel, mat, kernel["scenario"] + " [host replay]", failures)
                 res["host"] = {"pairs": n, "map_ok": mo, "dist_ok": do, "missing": miss}
+                res["lookup_tool"] = lookup_tool_check(gold, kernel, binary, kernel["scenario"], failures)
                 odr = odirect_tool_check(gold, kernel, mat, kernel["scenario"] + " [dump replay]", failures)
                 if odr is not None:
                     res["odirect"] = {"ops": odr[0], "ok": odr[1]}
@@ -493,7 +767,7 @@ def tool(gold, binary, result_path):
                 for p in kernel["pairs"]:
                     by_prov.setdefault(p["provider"], []).append(p)
                 for prov, plist in by_prov.items():
-                    cmd = [binary, "--dump", dump, "--cpu", kernel["cpu"], "--kernel", "6.12",
+                    cmd = [binary, "--dump", dump, "--cpu", kernel["cpu"], "--kernel", kernel["kernel"]] + allow_args(kernel) + [
                            "--cmdline", "", "check", prov] + [p["client"] for p in plist] + ["--json"]
                     obj, err, rc = run_tool(cmd)
                     if obj is None:
@@ -525,7 +799,7 @@ def tool(gold, binary, result_path):
                 with tarfile.open(os.path.join(gold, "sysfs.tar.gz")) as tf:
                     tf.extractall(tmp)
                 cmd = [binary, "--sysfs", os.path.join(tmp, "sysfs"), "--cpu", kernel["cpu"],
-                       "--kernel", "6.12", "--cmdline", "", "matrix", "--json"]
+                       "--kernel", kernel["kernel"]] + allow_args(kernel) + ["--cmdline", "", "matrix", "--json"]
                 mat, err, rc = run_tool(cmd)
                 if mat is None or rc != 0:
                     res["skipped"].append("sysfs replay: `%s` failed rc=%s: %s" % (" ".join(cmd), rc, err[:300]))
@@ -533,7 +807,7 @@ def tool(gold, binary, result_path):
                     n, mo, do, miss = compare_matrix(kernel, mat, kernel["scenario"] + " [sysfs replay]", failures)
                     res["sysfs"] = {"pairs": n, "map_ok": mo, "dist_ok": do, "missing": miss}
                 cmd = [binary, "--sysfs", os.path.join(tmp, "sysfs"), "--cpu", kernel["cpu"],
-                       "--kernel", "6.12", "--cmdline", "", "providers", "--json"]
+                       "--kernel", kernel["kernel"]] + allow_args(kernel) + ["--cmdline", "", "providers", "--json"]
                 obj, err, rc = run_tool(cmd)
                 if obj is None or rc != 0:
                     res["skipped"].append("p2pmem: `%s` failed rc=%s: %s" % (" ".join(cmd), rc, err[:300]))
@@ -579,37 +853,57 @@ def replace_block(text, begin, end, body):
 
 
 def table(results_dir, doc):
-    rows, orows = [], []
+    """One agreement table per kernel series (markers
+    <!-- conformance-table-SERIES:begin/end -->) and one O_DIRECT table."""
+    rows, orows = {}, []
+    totals = {}
     for fn in sorted(os.listdir(results_dir)):
         if not fn.endswith(".json"):
             continue
         r = json.load(open(os.path.join(results_dir, fn)))
         k = r.get("kernel_summary", {})
+        series = k.get("series", "?")
 
         def fmt(part, key, tot="pairs"):
             if not part:
                 return "skipped"
             return "%d/%d" % (part[key], part[tot])
-        h, g, d, s = r.get("host"), r.get("guest"), r.get("dmesg"), r.get("sysfs")
+        h, g, d, s_ = r.get("host"), r.get("guest"), r.get("dmesg"), r.get("sysfs")
         ps, pg, od = r.get("p2pmem_sysfs"), r.get("p2pmem_guest"), r.get("odirect")
-        rows.append("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            r["scenario"], k.get("verdicts", ""), r["pairs"], fmt(h, "map_ok"), fmt(h, "dist_ok"),
-            fmt(s, "map_ok"), fmt(s, "dist_ok"), fmt(g, "map_ok"), fmt(g, "dist_ok"), fmt(d, "ok"),
-            fmt(ps, "ok", "n"), fmt(pg, "ok", "n"), fmt(od, "ok", "ops") if od else "-"))
+        b, lk, lt = r.get("boot"), r.get("lookup"), r.get("lookup_tool")
+        boot = "-" if not b else "%d/%d%s" % (b["regs_ok"], b["regs"], "" if b["log_ok"] else " **log differs**")
+        look = "-" if not lk else "%s/%d (%d misses)" % (lt["ok"] if lt else "skipped ", lk["n"], lk["misses"])
+        rows.setdefault(series, []).append(
+            "| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                r["scenario"], k.get("verdicts", ""), r["pairs"], fmt(h, "map_ok"), fmt(h, "dist_ok"),
+                fmt(s_, "map_ok"), fmt(s_, "dist_ok"), fmt(g, "map_ok"), fmt(g, "dist_ok"), fmt(d, "ok"),
+                fmt(ps, "ok", "n"), fmt(pg, "ok", "n"), fmt(od, "ok", "ops") if od else "-", boot, look,
+                "%d" % len(r.get("failures", []))))
+        t = totals.setdefault(series, {"scenarios": 0, "pairs": 0, "disagreements": 0, "failed": 0})
+        t["scenarios"] += 1
+        t["pairs"] += r["pairs"]
+        t["disagreements"] += len(r.get("failures", []))
+        t["failed"] += 1 if r.get("failures") else 0
         for o in r.get("odirect_rows", []):
             orows.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 o["scenario"], o["provider"], o["client"], o["kernel"], o["tool"], o["predicted"],
                 "; ".join(o["observed"]) + (" (%s)" % o["note"] if o.get("note") else ""),
                 "yes" if o["agree"] else "**NO**"))
-    body = ["| scenario | kernel verdicts (BUS_ADDR/THRU_HOST_BRIDGE/NOT_SUPPORTED) | pairs | "
+    head = ["| scenario | kernel verdicts (BUS_ADDR/THRU_HOST_BRIDGE/NOT_SUPPORTED) | pairs | "
             "dump replay: map type | dump replay: distance | sysfs replay: map type | "
             "sysfs replay: distance | guest live: map type | guest live: distance | dmesg lines (dump) | "
-            "p2pmem (sysfs replay) | p2pmem (guest live) | O_DIRECT ops (tool) |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|"] + rows
+            "p2pmem (sysfs replay) | p2pmem (guest live) | O_DIRECT ops (tool) | what-if boot: ACS registers | "
+            "lookups: cache model | disagreements |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     obody = ["| scenario | provider | client | kernel map type | tool map type | predicted | observed (op len: result data) | agree |",
              "|---|---|---|---|---|---|---|---|"] + orows
     text = open(doc).read()
-    text = replace_block(text, "<!-- conformance-table:begin -->", "<!-- conformance-table:end -->", "\n".join(body))
+    for series, rs in rows.items():
+        t = totals[series]
+        summary = ("Linux %s: %d scenarios, %d ordered pairs, %d disagreements (%d scenarios with any)." %
+                   (series, t["scenarios"], t["pairs"], t["disagreements"], t["failed"]))
+        text = replace_block(text, "<!-- conformance-table-%s:begin -->" % series,
+                             "<!-- conformance-table-%s:end -->" % series, "\n".join([summary, ""] + head + rs))
     text = replace_block(text, "<!-- conformance-odirect:begin -->", "<!-- conformance-odirect:end -->", "\n".join(obody))
     with open(doc, "w") as fh:
         fh.write(text)
@@ -632,12 +926,19 @@ def main(argv):
         return 0
     if cmd == "diff-kernel" and len(argv) == 4:
         return diff_kernel(argv[2], argv[3])
-    if cmd == "tool" and len(argv) == 5:
-        rc = tool(argv[2], argv[3], argv[4])
+    if cmd == "tool" and len(argv) >= 5:
+        base = None
+        kj = json.load(open(os.path.join(argv[2], "kernel.json")))
+        for root in argv[5:]:  # directories of golden dirs to find the what-if base in
+            if base is None and os.path.isdir(root):
+                base = find_base(kj, [os.path.join(root, x) for x in sorted(os.listdir(root))])
+        rc = tool(argv[2], argv[3], argv[4], base)
         r = json.load(open(argv[4]))
-        r["kernel_summary"] = {"verdicts": summarize(argv[2])}
+        r["kernel_summary"] = {"verdicts": summarize(argv[2]), "series": kernel_series(kj)}
         json.dump(r, open(argv[4], "w"), indent=1)
         return rc
+    if cmd == "lookup-replay" and len(argv) == 4:
+        return 0 if lookup_replay_binary(argv[2], argv[3]) else 1
     if cmd == "table" and len(argv) == 4:
         table(argv[2], argv[3])
         return 0

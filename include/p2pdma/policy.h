@@ -274,6 +274,29 @@ p2pdma_policy_allow_lookup(const struct p2pdma_policy *pol, uint16_t vendor,
 			   uint16_t device);
 
 /**
+ * p2pdma_policy_add_allow() - what-if: one more allow-list row
+ * @pol: the policy
+ * @vendor: host bridge device vendor (not 0: a 0 vendor ends the table)
+ * @device: host bridge device ID, or P2PDMA_ANY_ID (matches any device
+ *          only under 7.1+ profiles, like the kernel's own wildcard rows)
+ * @flags: 0 or P2PDMA_REQ_SAME_HOST_BRIDGE
+ *
+ * "What if my host bridge were on the list": the row is consulted right
+ * after the profile's built-in rows of pci_p2pdma_whitelist[], as if
+ * appended to that table, so a built-in row that matches the same device
+ * still decides first. Profiles without the table (before 5.4) ignore
+ * added rows. p2pdma_policy_allow_lookup() returns them like built-in rows
+ * (since "what-if"). Routers and kernels copy the policy when they are
+ * created or booted, so add rows before p2pdma_router_create() or
+ * p2pdma_kernel_boot().
+ *
+ * Return: 0, -EINVAL for a vendor 0, a device beyond 16 bits other than
+ * P2PDMA_ANY_ID or unknown flags (message in the context), -ENOMEM.
+ */
+int p2pdma_policy_add_allow(struct p2pdma_policy *pol, uint16_t vendor,
+			    uint32_t device, uint32_t flags);
+
+/**
  * p2pdma_policy_kernel() - the kernel profile in force
  * @pol: the policy
  *

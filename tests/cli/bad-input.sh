@@ -55,4 +55,8 @@ expect "SV,TB,RR" --example xeon-8gpu --acs-set 0000:17:00.0=QQ tree
 expect "--devices" --example workstation matrix --devices 0000:01:00.0 --class gpu
 expect "--all" --example workstation matrix --all --class gpu
 expect "exactly one PROVIDER" --example workstation fix 0000:01:00.0
+expect "--allow wants" --allow 8086 --example workstation tree
+expect "--allow wants" --allow 8086:29c0:same --example workstation tree
+expect "--allow wants" --allow 8086:12345 --example workstation tree
+expect "vendor 0000" --allow 0:29c0 --example workstation tree
 finish

@@ -1,6 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Replay the real-kernel goldens against p2pdma (see kernel-replay.sh)."""
+"""Replay the real-kernel goldens against p2pdma (see kernel-replay.sh).
+
+Every golden directory (tests/fixtures/kernel/<scenario> for Linux 6.12,
+<scenario>@<version> for the other kernels) is replayed under the profile of
+the kernel that produced it (its uname), with its test-only allow-list rows
+as --allow; our what-if boot of the scenario's command line is checked
+against the real boot as conformance/run.sh does (conformance.py)."""
 import glob
 import gzip
 import json
@@ -11,6 +17,9 @@ import tarfile
 import tempfile
 
 BIN, ROOT = sys.argv[1], sys.argv[2]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "conformance", "lib"))
+import conformance  # noqa: E402  (the harness's own comparison code)
+
 passed = failed = skipped = 0
 
 
@@ -80,7 +89,8 @@ def check_p2pmem(d, base, bad):
 
 def compare(name, source, golden, cpu, d):
     global passed, failed
-    base = source + ["--cpu", cpu, "--kernel", "6.12", "--cmdline", "", "--no-names"]
+    base = source + ["--cpu", cpu, "--kernel", golden["kernel"], "--cmdline", "", "--no-names"] + \
+        conformance.allow_args(golden)
     ours = run(base + ["matrix", "--json"])
     kpairs = {(p["provider"], p["client"]): p for p in golden["pairs"]}
     opairs = {(p["provider"], p["client"]): p for p in ours["pairs"]}
@@ -105,6 +115,17 @@ def compare(name, source, golden, cpu, d):
                 bad.append("%s -> %s dmesg: kernel %s, ours %s" % (prov, c["client"], want, got))
     nod = check_odirect(d, golden, opairs, bad)
     extra = ", %d O_DIRECT ops" % nod if nod else ""
+    if source[0] == "--dump":  # the kernel's map-type lookups on our cache model
+        lk = conformance.lookup_tool_check(d, golden, BIN, name, bad)
+        if lk:
+            extra += ", %d lookups" % lk["n"]
+    if source[0] == "--dump":  # our what-if boot of the command line vs the real boot
+        wbase = conformance.find_base(golden, sorted(glob.glob(os.path.join(ROOT, "*"))))
+        if wbase:
+            b = conformance.cmdline_check(d, wbase, BIN, name, bad)
+            if b:
+                extra += ", boot %d/%d ACS registers%s" % (b["regs_ok"], b["regs"],
+                                                          ", %d log lines" % len(b["log"]) if b["log"] else "")
     if source[0] == "--sysfs":  # p2pmem files exist only in the sysfs capture
         extra += ", %d p2pmem providers" % check_p2pmem(d, base, bad)
     if bad:

@@ -44,4 +44,16 @@ if [ -d "$k2" ]; then
 	same "--iommu: root port redirects" "$(mt 01:00.0 01:00.1 --iommu)" NOT_SUPPORTED
 	same "--iommu + --cpu amd:23: Zen rule" "$(mt 01:00.0 01:00.1 --iommu --cpu amd:23)" THRU_HOST_BRIDGE
 fi
+
+# --allow: rows after the built-in table (first match decides). xeon-8gpu's
+# host devices are 8086:09a2 (built-in from 5.18, no REQ_SAME_HOST_BRIDGE);
+# 18:00.0 -> 29:00.0 crosses host bridges, 18:00.0 -> 19:00.0 stays below one.
+P="$BIN --no-names --cpu intel:6 --example xeon-8gpu"
+same "--allow: built-in 09a2 row decides first" "$(mt 18:00.0 29:00.0 --kernel 6.12 --allow 8086:09a2:same-host-bridge)" THRU_HOST_BRIDGE
+same "5.17 has no 09a2 row" "$(mt 18:00.0 29:00.0 --kernel 5.17)" NOT_SUPPORTED
+same "5.17 + --allow 09a2" "$(mt 18:00.0 29:00.0 --kernel 5.17 --allow 8086:09a2)" THRU_HOST_BRIDGE
+same "5.17 + same-host-bridge row: across refused" "$(mt 18:00.0 29:00.0 --kernel 5.17 --allow 8086:09a2:same-host-bridge)" NOT_SUPPORTED
+same "5.17 + same-host-bridge row: below one admitted" "$(mt 18:00.0 19:00.0 --kernel 5.17 --allow 8086:09a2:same-host-bridge)" THRU_HOST_BRIDGE
+same "first added row decides" "$(mt 18:00.0 29:00.0 --kernel 5.17 --allow 8086:09a2:same-host-bridge --allow 8086:09a2)" NOT_SUPPORTED
+same "5.3 (no table) ignores added rows" "$(mt 18:00.0 29:00.0 --kernel 5.3 --allow 8086:09a2)" NOT_SUPPORTED
 finish
