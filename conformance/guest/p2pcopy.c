@@ -2,7 +2,7 @@
 /* p2pcopy: O_DIRECT between NVMe namespaces and p2pmem mappings (conformance guest). */
 /*
  * Built statically on the host (gcc -static -O2) and run as root inside the
- * conformance guest (spec §1.5 "O_DIRECT path"). Two modes:
+ * conformance guest (doc/kernel-model.md §1.5 "O_DIRECT path"). Two modes:
  *
  *   p2pcopy pattern SERIAL SIZE
  *       write SIZE bytes of SERIAL's known pattern to stdout (the host fills

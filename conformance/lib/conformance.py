@@ -344,7 +344,7 @@ def collect_dmesg(obj, client):
     return found
 
 
-# ---- struct-page layer (spec 1.5): p2pmem sysfs files and O_DIRECT ----------------
+# ---- struct-page layer (doc/kernel-model.md §1.5): p2pmem sysfs files and O_DIRECT ----------------
 
 def parse_p2pmem(path):
     """p2pmem.txt -> {bdf: {"size", "available", "published"}}"""
@@ -448,7 +448,7 @@ def parse_dmesg_odirect(path, opener=open):
 def odirect_kernel_check(gold, kernel, label, failures):
     """Kernel-side facts of the struct-page layer: p2pcopy ran to the end, the
     O_DIRECT control reads into RAM saw each drive's pattern, the allocate file's
-    mmap rules (spec 1.5), every transfer behaved as the kernel's own verdict for
+    mmap rules (doc/kernel-model.md §1.5), every transfer behaved as the kernel's own verdict for
     (provider, client) implies, and the mapping path's (first, verbose) evaluation
     printed exactly the warnings the verdict pass printed. Returns #ops checked."""
     path = os.path.join(gold, "odirect.txt")

@@ -38,7 +38,7 @@ def strip_prefix(line):
 
 def odirect_expect(map_type, provider, client, iommu, length):
     """Result of an O_DIRECT transfer between PROVIDER's p2pmem mapping and the
-    namespace of CLIENT (spec 1.5; conformance.py's odirect_expect): EREMOTEIO
+    namespace of CLIENT (doc/kernel-model.md §1.5; conformance.py's odirect_expect): EREMOTEIO
     unless the pair maps (BUS_ADDR / THRU_HOST_BRIDGE); data None = not
     checkable in QEMU (BUS_ADDR between two devices with the VT-d on: QEMU's
     switches do not route P2P, so the untranslated TLP faults in the IOMMU)."""
