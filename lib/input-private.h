@@ -58,6 +58,26 @@ int p2pdma_input_read(struct p2pdma_ctx *ctx, const char *path,
 		      struct p2pdma_input *in);
 void p2pdma_input_free(struct p2pdma_input *in);
 
+struct p2pdma_topo;
+
+/* A text source's parser: @len bytes of @text (NUL-terminated) named @name. */
+typedef int (*p2pdma_text_parser)(struct p2pdma_ctx *ctx, const char *text,
+				  size_t len, const char *name,
+				  struct p2pdma_topo **out);
+
+/*
+ * The two public entry points of every text source: from a path ("-":
+ * standard input) read under @lim, or from a caller's string (@name NULL:
+ * "(string)"). Both check their arguments (-EINVAL), clear the context's
+ * error and leave *@out NULL on failure.
+ */
+int p2pdma_input_parse_path(struct p2pdma_ctx *ctx, const char *path,
+			    const struct p2pdma_input_limits *lim,
+			    p2pdma_text_parser parse, struct p2pdma_topo **out);
+int p2pdma_input_parse_string(struct p2pdma_ctx *ctx, const char *text,
+			      const char *name, p2pdma_text_parser parse,
+			      struct p2pdma_topo **out);
+
 /*
  * The bytes of @in as a file that a library wanting a path (libpci's
  * dump.name) can open: an anonymous memory file named /proc/self/fd/N,

@@ -257,3 +257,33 @@ void p2pdma_input_file_close(struct p2pdma_input_file *f)
 	f->fd = -1;
 	f->unlink = false;
 }
+
+int p2pdma_input_parse_path(struct p2pdma_ctx *ctx, const char *path,
+			    const struct p2pdma_input_limits *lim,
+			    p2pdma_text_parser parse, struct p2pdma_topo **out)
+{
+	struct p2pdma_input in;
+	int ret;
+
+	if (!ctx || !path || !out)
+		return -EINVAL;
+	p2pdma_clear_err(ctx);
+	*out = NULL;
+	ret = p2pdma_input_read(ctx, path, lim, &in);
+	if (ret)
+		return ret;
+	ret = parse(ctx, in.data, in.len, in.name, out);
+	p2pdma_input_free(&in);
+	return ret;
+}
+
+int p2pdma_input_parse_string(struct p2pdma_ctx *ctx, const char *text,
+			      const char *name, p2pdma_text_parser parse,
+			      struct p2pdma_topo **out)
+{
+	if (!ctx || !text || !out)
+		return -EINVAL;
+	p2pdma_clear_err(ctx);
+	*out = NULL;
+	return parse(ctx, text, strlen(text), name ? name : "(string)", out);
+}

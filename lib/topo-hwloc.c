@@ -432,10 +432,7 @@ out:
 P2PDMA_EXPORT int p2pdma_topo_load_hwloc_string(struct p2pdma_ctx *ctx, const char *text,
 						const char *name, struct p2pdma_topo **out)
 {
-	if (!ctx || !text || !out)
-		return -EINVAL;
-	p2pdma_clear_err(ctx);
-	return load_xml(ctx, text, strlen(text), name ? name : "(string)", out);
+	return p2pdma_input_parse_string(ctx, text, name, load_xml, out);
 }
 
 P2PDMA_EXPORT int p2pdma_topo_load_hwloc(struct p2pdma_ctx *ctx, const char *path,
@@ -445,17 +442,6 @@ P2PDMA_EXPORT int p2pdma_topo_load_hwloc(struct p2pdma_ctx *ctx, const char *pat
 	static const struct p2pdma_input_limits lim = {
 		.text = true, .what = "an hwloc XML topology",
 	};
-	struct p2pdma_input in;
-	int ret;
 
-	if (!ctx || !path || !out)
-		return -EINVAL;
-	p2pdma_clear_err(ctx);
-	*out = NULL;
-	ret = p2pdma_input_read(ctx, path, &lim, &in);
-	if (ret)
-		return ret;
-	ret = load_xml(ctx, in.data, in.len, in.name, out);
-	p2pdma_input_free(&in);
-	return ret;
+	return p2pdma_input_parse_path(ctx, path, &lim, load_xml, out);
 }

@@ -900,14 +900,16 @@ out_json:
 	return ret;
 }
 
+static int load_json(struct p2pdma_ctx *ctx, const char *text, size_t len,
+		     const char *name, struct p2pdma_topo **out)
+{
+	return load_text(ctx, text, len, name, P2PDMA_SRC_JSON, out);
+}
+
 P2PDMA_EXPORT int p2pdma_topo_load_json_string(struct p2pdma_ctx *ctx, const char *text,
 					       const char *name, struct p2pdma_topo **out)
 {
-	if (!ctx || !text || !out)
-		return -EINVAL;
-	p2pdma_clear_err(ctx);
-	return load_text(ctx, text, strlen(text), name ? name : "(string)",
-			 P2PDMA_SRC_JSON, out);
+	return p2pdma_input_parse_string(ctx, text, name, load_json, out);
 }
 
 P2PDMA_EXPORT int p2pdma_topo_load_json(struct p2pdma_ctx *ctx, const char *path,
@@ -917,19 +919,8 @@ P2PDMA_EXPORT int p2pdma_topo_load_json(struct p2pdma_ctx *ctx, const char *path
 	static const struct p2pdma_input_limits lim = {
 		.text = true, .what = "a JSON topology description",
 	};
-	struct p2pdma_input in;
-	int ret;
 
-	if (!ctx || !path || !out)
-		return -EINVAL;
-	p2pdma_clear_err(ctx);
-	*out = NULL;
-	ret = p2pdma_input_read(ctx, path, &lim, &in);
-	if (ret)
-		return ret;
-	ret = load_text(ctx, in.data, in.len, in.name, P2PDMA_SRC_JSON, out);
-	p2pdma_input_free(&in);
-	return ret;
+	return p2pdma_input_parse_path(ctx, path, &lim, load_json, out);
 }
 
 P2PDMA_EXPORT int p2pdma_topo_load_example(struct p2pdma_ctx *ctx, const char *name,

@@ -67,30 +67,35 @@ static void lp_error(char *msg, ...)
 	longjmp(t->jb, 1);
 }
 
+static void lp_vlog(enum p2pdma_log_level level, const char *msg, va_list ap)
+	P2PDMA_PRINTF(2, 0);
+static void lp_vlog(enum p2pdma_log_level level, const char *msg, va_list ap)
+{
+	char buf[256];
+
+	vsnprintf(buf, sizeof(buf), msg, ap);
+	if (lp_current)
+		p2pdma_log(lp_current->ctx, level, "libpci: %s", buf);
+}
+
 static void lp_warning(char *msg, ...) PCI_PRINTF(1, 2);
 static void lp_warning(char *msg, ...)
 {
-	char buf[256];
 	va_list ap;
 
 	va_start(ap, msg);
-	vsnprintf(buf, sizeof(buf), msg, ap);
+	lp_vlog(P2PDMA_LOG_WARNING, msg, ap);
 	va_end(ap);
-	if (lp_current)
-		p2pdma_log(lp_current->ctx, P2PDMA_LOG_WARNING, "libpci: %s", buf);
 }
 
 static void lp_debug(char *msg, ...) PCI_PRINTF(1, 2);
 static void lp_debug(char *msg, ...)
 {
-	char buf[256];
 	va_list ap;
 
 	va_start(ap, msg);
-	vsnprintf(buf, sizeof(buf), msg, ap);
+	lp_vlog(P2PDMA_LOG_DEBUG, msg, ap);
 	va_end(ap);
-	if (lp_current)
-		p2pdma_log(lp_current->ctx, P2PDMA_LOG_DEBUG, "libpci: %s", buf);
 }
 
 /* pci_set_param() takes non-const strings: hand it copies. */

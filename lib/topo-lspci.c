@@ -1628,10 +1628,7 @@ static int load_text(struct p2pdma_ctx *ctx, const char *text, size_t len,
 P2PDMA_EXPORT int p2pdma_topo_load_lspci_string(struct p2pdma_ctx *ctx, const char *text,
 						const char *name, struct p2pdma_topo **out)
 {
-	if (!ctx || !text || !out)
-		return -EINVAL;
-	p2pdma_clear_err(ctx);
-	return load_text(ctx, text, strlen(text), name ? name : "(string)", out);
+	return p2pdma_input_parse_string(ctx, text, name, load_text, out);
 }
 
 P2PDMA_EXPORT int p2pdma_topo_load_lspci(struct p2pdma_ctx *ctx, const char *path,
@@ -1640,17 +1637,6 @@ P2PDMA_EXPORT int p2pdma_topo_load_lspci(struct p2pdma_ctx *ctx, const char *pat
 	static const struct p2pdma_input_limits lim = {
 		.max_line = P2PDMA_INPUT_MAX_LINE, .text = true, .what = "lspci text output",
 	};
-	struct p2pdma_input in;
-	int ret;
 
-	if (!ctx || !path || !out)
-		return -EINVAL;
-	p2pdma_clear_err(ctx);
-	*out = NULL;
-	ret = p2pdma_input_read(ctx, path, &lim, &in);
-	if (ret)
-		return ret;
-	ret = load_text(ctx, in.data, in.len, in.name, out);
-	p2pdma_input_free(&in);
-	return ret;
+	return p2pdma_input_parse_path(ctx, path, &lim, load_text, out);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "../topo-build.h"
 #include "policy-private.h"
 #include "p2pdma/kernel.h"
 
@@ -22,32 +23,11 @@ static struct p2pdma_dev *add(struct p2pdma_topo *t, uint8_t bus, uint8_t dev,
 			      uint8_t fn, uint16_t vendor, uint16_t device,
 			      int pcie_type)
 {
-	struct p2pdma_dev *d = p2pdma_topo_add_dev(t, 0, bus, (uint8_t)(dev << 3 | fn));
+	struct p2pdma_dev *d = tb_add(t, bus, dev, fn, vendor, device, pcie_type);
 
 	FUZZ_CHECK(d != NULL, "out of memory");
-	d->vendor = vendor;
-	d->device = device;
 	d->class_code = 0x020000;
-	d->pcie_type = (int8_t)pcie_type;
 	return d;
-}
-
-static void bridge(struct p2pdma_dev *d, uint8_t sec, uint8_t sub)
-{
-	d->header_type = 1;
-	d->class_code = 0x060400;
-	d->primary = d->bus;
-	d->secondary = sec;
-	d->subordinate = sub;
-}
-
-static void acs(struct p2pdma_dev *d, uint16_t cap, uint16_t ctrl)
-{
-	d->acs_state = P2PDMA_ACS_PRESENT;
-	d->acs_pos = 0x100;
-	d->acs_cap = cap;
-	d->acs_ctrl = ctrl;
-	d->acs_ctrl_boot = ctrl;
 }
 
 /*
@@ -73,27 +53,27 @@ static struct p2pdma_topo *build(struct p2pdma_ctx *ctx, uint8_t cap, bool iommu
 	d = add(t, 0, 0, 0, 0x8086, 0x2020, P2PDMA_PCIE_NONE);
 	d->class_code = 0x060000;
 	d = add(t, 0, 1, 0, 0x8086, 0x2030, P2PDMA_PCIE_ROOT_PORT);
-	bridge(d, 1, 4);
-	acs(d, 0x1f, 0x0000);
+	tb_bridge(d, 1, 4);
+	tb_acs(d, 0x1f, 0x0000);
 	d = add(t, 1, 0, 0, 0x10b5, 0x8747, P2PDMA_PCIE_UPSTREAM);
-	bridge(d, 2, 4);
+	tb_bridge(d, 2, 4);
 	d = add(t, 2, 0, 0, 0x10b5, 0x8747, P2PDMA_PCIE_DOWNSTREAM);
-	bridge(d, 3, 3);
-	acs(d, 0x7f, 0x0001);
+	tb_bridge(d, 3, 3);
+	tb_acs(d, 0x7f, 0x0001);
 	d = add(t, 3, 0, 0, 0x10de, 0x2330, P2PDMA_PCIE_ENDPOINT);
 	d->subvendor = 0x10de;
 	d->subdevice = 0x16c1;
 	d->multifunction = true;
 	d = add(t, 3, 0, 1, 0x10de, 0x2331, P2PDMA_PCIE_ENDPOINT);
-	acs(d, 0x5f, 0x0000);
+	tb_acs(d, 0x5f, 0x0000);
 	d = add(t, 2, 1, 0, 0x10b5, 0x8747, P2PDMA_PCIE_DOWNSTREAM);
-	bridge(d, 4, 4);
-	acs(d, cap, 0x0040);
+	tb_bridge(d, 4, 4);
+	tb_acs(d, cap, 0x0040);
 	d = add(t, 4, 0, 0, 0x15b3, 0x1017, P2PDMA_PCIE_ENDPOINT);
 	d->acs_state = P2PDMA_ACS_UNKNOWN;
 	d = add(t, 0, 2, 0, 0x8086, 0x2031, P2PDMA_PCIE_ROOT_PORT);
-	bridge(d, 5, 5);
-	acs(d, 0xff1f, 0x001d);
+	tb_bridge(d, 5, 5);
+	tb_acs(d, 0xff1f, 0x001d);
 	d = add(t, 5, 0, 0, 0x144d, 0xa808, P2PDMA_PCIE_ENDPOINT);
 	d->class_code = 0x010802;
 	ret = p2pdma_topo_finalize(t, "fuzz-cmdline");

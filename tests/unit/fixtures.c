@@ -130,3 +130,49 @@ int fixture_ctx_teardown(void **state)
 	test_ctx = NULL;
 	return 0;
 }
+
+char *fixture_read(const char *path, bool gz, size_t *len)
+{
+	char cmd[4300];
+	size_t cap = 1 << 16, n = 0, r;
+	char *buf = malloc(cap + 1);
+	FILE *f;
+
+	assert_non_null(buf);
+	if (gz) {
+		snprintf(cmd, sizeof(cmd), "gzip -dc '%s'", path);
+		f = popen(cmd, "r");
+	} else {
+		f = fopen(path, "rb");
+	}
+	assert_non_null(f);
+	while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += r;
+		if (n == cap) {
+			cap *= 2;
+			buf = realloc(buf, cap + 1);
+			assert_non_null(buf);
+		}
+	}
+	if (gz)
+		assert_int_equal(pclose(f), 0);
+	else
+		assert_int_equal(fclose(f), 0);
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+void fixture_assert_sriov_equal(const struct p2pdma_dev *a,
+				const struct p2pdma_dev *b)
+{
+	assert_int_equal(a->has_sriov, b->has_sriov);
+	if (!a->has_sriov)
+		return;
+	assert_int_equal(a->sriov_total, b->sriov_total);
+	assert_int_equal(a->sriov_num, b->sriov_num);
+	assert_int_equal(a->sriov_offset, b->sriov_offset);
+	assert_int_equal(a->sriov_stride, b->sriov_stride);
+	assert_int_equal(a->sriov_vf_device, b->sriov_vf_device);
+}

@@ -4,6 +4,7 @@
 #define P2PDMA_TEST_FIXTURES_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -23,11 +24,22 @@ int fixture_ctx_setup(void **state);
 int fixture_ctx_teardown(void **state);
 /* Load JSON text or fail the test with the library's message. */
 struct p2pdma_topo *fixture_json(struct p2pdma_ctx *ctx, const char *json);
+/*
+ * The whole of the file at @path, gunzipped through the real gzip when @gz,
+ * with a NUL after the @len (may be NULL) bytes; fails the test if it
+ * cannot be read. free() it.
+ */
+char *fixture_read(const char *path, bool gz, size_t *len);
 /* A temporary directory (removed by fixture_rmtree). */
 char *fixture_tmpdir(void);
 void fixture_rmtree(const char *dir);
 /* Assert that p2pdma_topo_check() passes, printing the violation if not. */
 void fixture_assert_invariants(const struct p2pdma_topo *topo);
+
+/* The SR-IOV capability of two functions is the same (has_sriov and, if
+ * set, the VF layout). */
+void fixture_assert_sriov_equal(const struct p2pdma_dev *a,
+				const struct p2pdma_dev *b);
 
 /*
  * Build a topology programmatically (p2pdma_topo_alloc + add_dev) and

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "fixtures.h"
+#include "../topo-build.h"
 #include "policy-private.h"
 
 /*
@@ -35,31 +36,10 @@ static struct p2pdma_dev *add(struct p2pdma_topo *t, uint8_t bus, uint8_t dev,
 			      uint8_t fn, uint16_t vendor, uint16_t device,
 			      int pcie_type)
 {
-	struct p2pdma_dev *d = p2pdma_topo_add_dev(t, 0, bus, (uint8_t)(dev << 3 | fn));
+	struct p2pdma_dev *d = tb_add(t, bus, dev, fn, vendor, device, pcie_type);
 
 	assert_non_null(d);
-	d->vendor = vendor;
-	d->device = device;
-	d->pcie_type = (int8_t)pcie_type;
 	return d;
-}
-
-static void bridge(struct p2pdma_dev *d, uint8_t sec, uint8_t sub)
-{
-	d->header_type = 1;
-	d->class_code = 0x060400;
-	d->primary = d->bus;
-	d->secondary = sec;
-	d->subordinate = sub;
-}
-
-static void acs(struct p2pdma_dev *d, uint16_t cap, uint16_t ctrl)
-{
-	d->acs_state = P2PDMA_ACS_PRESENT;
-	d->acs_pos = 0x100;
-	d->acs_cap = cap;
-	d->acs_ctrl = ctrl;
-	d->acs_ctrl_boot = ctrl;
 }
 
 static int setup(void **state)
@@ -73,22 +53,22 @@ static int setup(void **state)
 	d = add(m.topo, 0, 0, 0, 0x8086, 0x2020, P2PDMA_PCIE_NONE);
 	d->class_code = 0x060000;
 	d = add(m.topo, 0, 1, 0, 0x8086, 0x2030, P2PDMA_PCIE_ROOT_PORT);
-	bridge(d, 1, 3);
-	acs(d, 0x1f, 0x0000);
+	tb_bridge(d, 1, 3);
+	tb_acs(d, 0x1f, 0x0000);
 	d = add(m.topo, 1, 0, 0, 0x10b5, 0x8747, P2PDMA_PCIE_UPSTREAM);
-	bridge(d, 2, 3);
+	tb_bridge(d, 2, 3);
 	d = add(m.topo, 2, 0, 0, 0x10b5, 0x8747, P2PDMA_PCIE_DOWNSTREAM);
-	bridge(d, 3, 3);
-	acs(d, 0x7f, 0x0001);
+	tb_bridge(d, 3, 3);
+	tb_acs(d, 0x7f, 0x0001);
 	d = add(m.topo, 3, 0, 0, 0x10de, 0x2330, P2PDMA_PCIE_ENDPOINT);
 	d->subvendor = 0x10de;
 	d->subdevice = 0x16c1;
 	d->multifunction = true;
 	d = add(m.topo, 3, 0, 1, 0x10de, 0x2331, P2PDMA_PCIE_ENDPOINT);
-	acs(d, 0x5f, 0x0000);
+	tb_acs(d, 0x5f, 0x0000);
 	d = add(m.topo, 0, 2, 0, 0x8086, 0x2031, P2PDMA_PCIE_ROOT_PORT);
-	bridge(d, 4, 4);
-	acs(d, 0x1f, 0x001d);
+	tb_bridge(d, 4, 4);
+	tb_acs(d, 0x1f, 0x001d);
 	d = add(m.topo, 4, 0, 0, 0x15b3, 0x1017, P2PDMA_PCIE_ENDPOINT);
 	d->acs_state = P2PDMA_ACS_UNKNOWN;
 	assert_int_equal(p2pdma_topo_finalize(m.topo, "test-cmdline"), 0);

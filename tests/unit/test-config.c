@@ -362,14 +362,7 @@ static void assert_same_config(const struct p2pdma_dev *a, const struct p2pdma_d
 		assert_int_equal(a->acs_cap, b->acs_cap);
 		assert_int_equal(a->acs_ctrl, b->acs_ctrl);
 	}
-	assert_int_equal(a->has_sriov, b->has_sriov);
-	if (a->has_sriov) {
-		assert_int_equal(a->sriov_total, b->sriov_total);
-		assert_int_equal(a->sriov_num, b->sriov_num);
-		assert_int_equal(a->sriov_offset, b->sriov_offset);
-		assert_int_equal(a->sriov_stride, b->sriov_stride);
-		assert_int_equal(a->sriov_vf_device, b->sriov_vf_device);
-	}
+	fixture_assert_sriov_equal(a, b);
 	assert_int_equal(a->link.speed, b->link.speed);
 	assert_int_equal(a->link.width, b->link.width);
 	assert_int_equal(a->link.max_speed, b->link.max_speed);

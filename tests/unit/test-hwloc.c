@@ -9,34 +9,9 @@
 
 #include "fixtures.h"
 
-/* The whole of a gzipped file, through the real gzip. */
-static char *gunzip(const char *path)
-{
-	char cmd[4300];
-	size_t cap = 1 << 16, n = 0, r;
-	char *buf = malloc(cap + 1);
-	FILE *f;
-
-	assert_non_null(buf);
-	snprintf(cmd, sizeof(cmd), "gzip -dc '%s'", path);
-	f = popen(cmd, "r");
-	assert_non_null(f);
-	while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += r;
-		if (n == cap) {
-			cap *= 2;
-			buf = realloc(buf, cap + 1);
-			assert_non_null(buf);
-		}
-	}
-	assert_int_equal(pclose(f), 0);
-	buf[n] = '\0';
-	return buf;
-}
-
 static struct p2pdma_topo *load_xml_ok(struct p2pdma_ctx *ctx, const char *rel)
 {
-	char *xml = gunzip(fixture_path(rel));
+	char *xml = fixture_read(fixture_path(rel), true, NULL);
 	struct p2pdma_topo *t = NULL;
 	int ret = p2pdma_topo_load_hwloc_string(ctx, xml, rel, &t);
 

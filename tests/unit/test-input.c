@@ -37,38 +37,6 @@ static const struct source sources[] = {
 
 #define NSOURCES (sizeof(sources) / sizeof(sources[0]))
 
-/* The fixture's bytes (gunzipped through the real gzip when needed). */
-static char *fixture_bytes(const struct source *s, size_t *len)
-{
-	char cmd[4300];
-	size_t cap = 1 << 16, n = 0, r;
-	char *buf = malloc(cap);
-	FILE *f;
-
-	assert_non_null(buf);
-	if (s->gz) {
-		snprintf(cmd, sizeof(cmd), "gzip -dc '%s'", fixture_path(s->fixture));
-		f = popen(cmd, "r");
-	} else {
-		f = fopen(fixture_path(s->fixture), "rb");
-	}
-	assert_non_null(f);
-	while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += r;
-		if (n == cap) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			assert_non_null(buf);
-		}
-	}
-	if (s->gz)
-		assert_int_equal(pclose(f), 0);
-	else
-		fclose(f);
-	*len = n;
-	return buf;
-}
-
 /* A child that writes @len bytes of @buf to @fd and exits. */
 static pid_t writer(int fd, const char *buf, size_t len)
 {
@@ -148,7 +116,7 @@ static void test_pipes(void **state)
 		struct p2pdma_topo *ref, *t;
 		char path[4200];
 		size_t len;
-		char *buf = fixture_bytes(s, &len);
+		char *buf = fixture_read(fixture_path(s->fixture), s->gz, &len);
 		int p[2], saved, ret, how;
 		pid_t pid;
 

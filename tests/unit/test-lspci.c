@@ -23,31 +23,6 @@ static bool is_tree(const char *form) { return form[0] == 't'; }
 static bool has_acs(const char *form) { return !strncmp(form, "vv", 2); }
 static bool has_ids(const char *form) { return strstr(form, "nn") || !strcmp(form, "n"); }
 
-/* The whole of a (gzipped) file, through the real gzip. */
-static char *slurp(const char *path, bool gz)
-{
-	char cmd[4300];
-	size_t cap = 1 << 16, n = 0, r;
-	char *buf = malloc(cap + 1);
-	FILE *f;
-
-	assert_non_null(buf);
-	snprintf(cmd, sizeof(cmd), "%s '%s'", gz ? "gzip -dc" : "cat", path);
-	f = popen(cmd, "r");
-	assert_non_null(f);
-	while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += r;
-		if (n == cap) {
-			cap *= 2;
-			buf = realloc(buf, cap + 1);
-			assert_non_null(buf);
-		}
-	}
-	assert_int_equal(pclose(f), 0);
-	buf[n] = '\0';
-	return buf;
-}
-
 static struct p2pdma_topo *load_text_ok(struct p2pdma_ctx *ctx, const char *text,
 					const char *name)
 {
@@ -73,7 +48,7 @@ static struct p2pdma_topo *load_dump_of(struct p2pdma_ctx *ctx, const char *mach
 
 	snprintf(rel, sizeof(rel), "kernel/%s/lspci-xxxx.txt.gz", machine);
 	if (!access(fixture_path(rel), R_OK)) {
-		text = slurp(fixture_path(rel), true);
+		text = fixture_read(fixture_path(rel), true, NULL);
 		fd = mkstemp(tmp);
 		assert_true(fd >= 0);
 		f = fdopen(fd, "w");
@@ -186,14 +161,7 @@ static void assert_same_fields(const struct p2pdma_topo *d, const struct p2pdma_
 			assert_int_equal(a->acs_ctrl, b->acs_ctrl);
 			assert_int_equal(a->acs_pos, b->acs_pos);
 		}
-		assert_int_equal(a->has_sriov, b->has_sriov);
-		if (a->has_sriov) {
-			assert_int_equal(a->sriov_total, b->sriov_total);
-			assert_int_equal(a->sriov_num, b->sriov_num);
-			assert_int_equal(a->sriov_offset, b->sriov_offset);
-			assert_int_equal(a->sriov_stride, b->sriov_stride);
-			assert_int_equal(a->sriov_vf_device, b->sriov_vf_device);
-		}
+		fixture_assert_sriov_equal(a, b);
 		assert_int_equal(a->is_vf, b->is_vf);
 		if (b->pcie_type != P2PDMA_PCIE_RC_ENDPOINT &&
 		    b->pcie_type != P2PDMA_PCIE_RC_EVENT_COLLECTOR) {
@@ -241,7 +209,7 @@ static void test_fixtures(void **state)
 
 			snprintf(rel, sizeof(rel), "lspci-text/%s/lspci-%s.txt.gz", e->d_name, forms[f]);
 			snprintf(what, sizeof(what), "%s -%s", e->d_name, forms[f]);
-			text = slurp(fixture_path(rel), true);
+			text = fixture_read(fixture_path(rel), true, NULL);
 			t = load_text_ok(ctx, text, what);
 			tl.loads++;
 			assert_same_shape(d, t, what);
@@ -309,7 +277,7 @@ static void test_pasted(void **state)
 			int v;
 
 			snprintf(rel, sizeof(rel), "lspci-text/%s/lspci-%s.txt.gz", machines[m], pforms[f]);
-			text = slurp(fixture_path(rel), true);
+			text = fixture_read(fixture_path(rel), true, NULL);
 			for (v = 0; v < 3; v++) {
 				pasted = paste(text, v == 0 ? "    " : v == 1 ? "\t" : "",
 					       v != 1, v == 2);
