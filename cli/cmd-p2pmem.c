@@ -25,20 +25,6 @@ static const char p2pmem_help[] =
 "provider is usable by every CLIENT, 2 usage or input error (including a\n"
 "source without p2pmem files: --dump, --topology, --example).\n";
 
-static const char *human(uint64_t v, char *buf, size_t len)
-{
-	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double d = (double)v;
-	unsigned int u = 0;
-
-	while (d >= 1024 && u < 4) {
-		d /= 1024;
-		u++;
-	}
-	snprintf(buf, len, d == (double)(uint64_t)d ? "%.0f %s" : "%.1f %s", d, unit[u]);
-	return buf;
-}
-
 /* The sysfs root this source reads, or NULL for sources without one. */
 const char *cli_sysfs_root(const struct cli *cli)
 {
@@ -129,7 +115,7 @@ int cmd_p2pmem(struct cli *cli, int argc, char **argv)
 			snprintf(model, sizeof(model), "no pool (the topology was read before the driver registered it?)");
 		else if (!have_range)
 			snprintf(model, sizeof(model), "pool of %s in no memory BAR that fits",
-				 human(pi.size, b1, sizeof(b1)));
+				 cli_human_size(pi.size, b1, sizeof(b1)));
 		else
 			snprintf(model, sizeof(model), "pool at BAR %d %#" PRIx64 "-%#" PRIx64 " (BAR inferred), %saligned to 2 MiB",
 				 ri.bar, ri.cpu, ri.cpu + ri.size - 1, aligned ? "" : "NOT ");
@@ -145,8 +131,8 @@ int cmd_p2pmem(struct cli *cli, int argc, char **argv)
 				"agree", agree));
 		} else {
 			fprintf(cli->out, "  %s (%s)  size %s  available %s  published %d  allocate %s\n",
-				bdf, drv ? drv : "no driver", human(live.size, b1, sizeof(b1)),
-				human(live.available, b2, sizeof(b2)), live.published,
+				bdf, drv ? drv : "no driver", cli_human_size(live.size, b1, sizeof(b1)),
+				cli_human_size(live.available, b2, sizeof(b2)), live.published,
 				live.allocate ? "yes" : "no");
 			fprintf(cli->out, "      model: %s; figures %s\n", model,
 				agree ? "agree" : "DIFFER (memory allocated or freed since the topology was read?)");

@@ -65,24 +65,6 @@ static int add_bar(struct cli *cli, const char *arg)
 	return 0;
 }
 
-/* "16 MiB": p2pmem sizes are powers of two or close to them. */
-static const char *human(uint64_t v, char *buf, size_t len)
-{
-	static const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double d = (double)v;
-	unsigned int u = 0;
-
-	while (d >= 1024 && u < 4) {
-		d /= 1024;
-		u++;
-	}
-	if (d == (double)(uint64_t)d)
-		snprintf(buf, len, "%.0f %s", d, unit[u]);
-	else
-		snprintf(buf, len, "%.1f %s", d, unit[u]);
-	return buf;
-}
-
 static json_t *p2pmem_json(const struct p2pdma_dev_info *in)
 {
 	if (!in->p2pmem.present)
@@ -252,8 +234,8 @@ static void list_text(struct providers *p)
 		else
 			fprintf(out, "  %-28s %s, %s free%s%s\n",
 				cli_dev_label(p->rank[i].dev, lbl, sizeof(lbl)),
-				human(in.p2pmem.size, h1, sizeof(h1)),
-				human(in.p2pmem.available, h2, sizeof(h2)),
+				cli_human_size(in.p2pmem.size, h1, sizeof(h1)),
+				cli_human_size(in.p2pmem.available, h2, sizeof(h2)),
 				in.device_name ? "  " : "", in.device_name ? in.device_name : "");
 	}
 	fprintf(out, "give CLIENTs to rank them: p2pdma providers CLIENT [CLIENT...]\n");

@@ -105,24 +105,6 @@ static struct p2pdma_pgmap *chunk_of(const struct p2pdma_kpool *pool, uint64_t k
 	return NULL;
 }
 
-/* "16 MiB" */
-static const char *human(uint64_t v, char *buf, size_t len)
-{
-	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	unsigned int u = 0;
-	double d = (double)v;
-
-	while (d >= 1024 && u < 4) {
-		d /= 1024;
-		u++;
-	}
-	if (d == (double)(uint64_t)d)
-		snprintf(buf, len, "%.0f %s", d, unit[u]);
-	else
-		snprintf(buf, len, "%.1f %s", d, unit[u]);
-	return buf;
-}
-
 /* A WARN: the message, then where (line numbers differ between releases). */
 static void kwarn(struct p2pdma_kernel *k, const char *where, const char *fmt, ...)
 	P2PDMA_PRINTF(3, 4);
@@ -555,8 +537,8 @@ static int new_alloc(struct p2pdma_kernel *k, const struct p2pdma_dev *d,
 					  d->name);
 		return p2pdma_err(k->ctx, ret,
 				  "pci_alloc_p2pmem(%s, %s): no contiguous free block that large (largest %s)",
-				  d->name, human(npages * PAGE, b1, sizeof(b1)),
-				  human(pool_largest(pool) * PAGE, b2, sizeof(b2)));
+				  d->name, p2pdma_human_size(npages * PAGE, b1, sizeof(b1)),
+				  p2pdma_human_size(pool_largest(pool) * PAGE, b2, sizeof(b2)));
 	}
 	a->kva = P2PDMA_KVA_BASE + pg->cpu + idx * PAGE;
 	a->npages = npages;
@@ -951,7 +933,7 @@ static void holders(const struct p2pdma_kernel *k, const struct p2pdma_pgmap *pg
 				off += (size_t)snprintf(buf + off, len - off,
 							"%sallocation #%lu at %#" PRIx64 " (%s%s%s%s)",
 							off ? ", " : "", a->id, a->kva,
-							human(a->npages * PAGE, b, sizeof(b)),
+							p2pdma_human_size(a->npages * PAGE, b, sizeof(b)),
 							a->owner[0] ? ", by '" : "", a->owner,
 							a->owner[0] ? "'" : "");
 		}
@@ -1215,7 +1197,7 @@ static int adopt_one(struct p2pdma_kernel *k, const struct p2pdma_dev *d)
 		p->pool->allocated = d->p2pmem.size - d->p2pmem.available;
 		p2pdma_klog(k, P2PDMA_KLOG_NOTE, P2PDMA_NOTE_NONE,
 			    "%s: the capture's p2pmem pool (%s) fits in no memory BAR: its figures are kept, but it has no pages to allocate",
-			    d->name, human(d->p2pmem.size, b1, sizeof(b1)));
+			    d->name, p2pdma_human_size(d->p2pmem.size, b1, sizeof(b1)));
 		return 0;
 	}
 	pg = pgmap_new(k, d, best, 0, size);
@@ -1230,7 +1212,7 @@ static int adopt_one(struct p2pdma_kernel *k, const struct p2pdma_dev *d)
 	pool_add_chunk(k, p->pool, pg);
 	p2pdma_klog(k, P2PDMA_KLOG_NOTE, P2PDMA_NOTE_NONE,
 		    "%s: p2pmem adopted from the capture: %s at BAR %d offset 0 (the BAR is inferred: the capture does not record it)%s",
-		    d->name, human(size, b1, sizeof(b1)), best,
+		    d->name, p2pdma_human_size(size, b1, sizeof(b1)), best,
 		    (pg->cpu | size) & (P2PDMA_SUBSECTION_SIZE - 1) ?
 		    "; its start or size is not 2 MiB aligned, which this kernel's memremap_pages() would refuse" : "");
 	if (!used)
@@ -1241,7 +1223,7 @@ static int adopt_one(struct p2pdma_kernel *k, const struct p2pdma_dev *d)
 		return ret;
 	p2pdma_klog(k, P2PDMA_KLOG_NOTE, P2PDMA_NOTE_NONE,
 		    "%s: %s of it in use at the capture, taken by its driver",
-		    d->name, human(used, b2, sizeof(b2)));
+		    d->name, p2pdma_human_size(used, b2, sizeof(b2)));
 	return 0;
 }
 

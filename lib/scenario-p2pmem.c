@@ -47,23 +47,6 @@ static void h_sgl_free(void *obj)
 	free(h);
 }
 
-static const char *human(uint64_t v, char *buf, size_t len)
-{
-	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	unsigned int u = 0;
-	double d = (double)v;
-
-	while (d >= 1024 && u < 4) {
-		d /= 1024;
-		u++;
-	}
-	if (d == (double)(uint64_t)d)
-		snprintf(buf, len, "%.0f %s", d, unit[u]);
-	else
-		snprintf(buf, len, "%.1f %s", d, unit[u]);
-	return buf;
-}
-
 /* The pool's figures as fields, and a line for the transcript. */
 static void pool_state(struct p2pdma_scn *s, struct p2pdma_scenario_step *st,
 		       const struct p2pdma_dev *d)
@@ -77,8 +60,8 @@ static void pool_state(struct p2pdma_scn *s, struct p2pdma_scenario_step *st,
 	p2pdma_scn_set(st, "size", "%" PRIu64, pi.size);
 	p2pdma_scn_set(st, "available", "%" PRIu64, pi.available);
 	p2pdma_scn_say(st, "pool of %s: %s available of %s in %u range%s, %zu allocation%s, %" PRIu64
-		       " user page%s%s", d->name, human(pi.available, b1, sizeof(b1)),
-		       human(pi.size, b2, sizeof(b2)), pi.nranges, pi.nranges == 1 ? "" : "s",
+		       " user page%s%s", d->name, p2pdma_human_size(pi.available, b1, sizeof(b1)),
+		       p2pdma_human_size(pi.size, b2, sizeof(b2)), pi.nranges, pi.nranges == 1 ? "" : "s",
 		       pi.nallocs, pi.nallocs == 1 ? "" : "s", pi.user_pages,
 		       pi.user_pages == 1 ? "" : "s",
 		       pi.tearing_down ? " (teardown waiting)" : "");
@@ -195,7 +178,7 @@ static int do_alloc(struct p2pdma_scn *s, struct p2pdma_scenario_step *st)
 	p2pdma_scn_set(st, "phys", "%#" PRIx64, p2pdma_p2pmem_virt_to_phys(k, kva));
 	p2pdma_scn_set(st, "bus", "%#" PRIx64, p2pdma_p2pmem_virt_to_bus(k, d, kva));
 	p2pdma_scn_say(st, "pci_alloc_p2pmem(%s, %s) = %#" PRIx64 " (phys %#" PRIx64 ", bus %#" PRIx64 ")",
-		       d->name, human(size, b, sizeof(b)), kva, p2pdma_p2pmem_virt_to_phys(k, kva),
+		       d->name, p2pdma_human_size(size, b, sizeof(b)), kva, p2pdma_p2pmem_virt_to_phys(k, kva),
 		       p2pdma_p2pmem_virt_to_bus(k, d, kva));
 	h = calloc(1, sizeof(*h));
 	if (!h)
