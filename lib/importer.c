@@ -225,13 +225,12 @@ static int attach_only(struct p2pdma_importer *imp, struct p2pdma_dmabuf *buf)
 		if (imp->flags & P2PDMA_IMPORTER_NO_MOVE_NOTIFY)
 			ops.move_notify = NULL;
 	}
-	/* The importer's own reference, taken before the attach (dma_buf_get()). */
-	p2pdma_dmabuf_ref(buf);
 	ret = p2pdma_dmabuf_dynamic_attach(buf, imp->dev, base ? &ops : NULL, imp, &imp->attach);
-	if (ret) {
-		p2pdma_dmabuf_put(buf);
+	if (ret)
 		return ret;
-	}
+	/* The importer's own reference (the caller's keeps @buf alive until
+	 * here; a put on failure could itself break the lock rule). */
+	p2pdma_dmabuf_ref(buf);
 	imp->buf = buf;
 	imp->revoked = false;
 	p2pdma_dmabuf_attach_set_name(imp->attach, imp->name);

@@ -112,8 +112,12 @@ static int vbuf_attach(struct p2pdma_dmabuf *buf, struct p2pdma_dmabuf_attach *a
 
 static int vbuf_pin(struct p2pdma_dmabuf_attach *a)
 {
-	(void)a;
-	return -EOPNOTSUPP;	/* 61ceaf236115: pinned importers are refused */
+	struct p2pdma_dmabuf *buf = p2pdma_dmabuf_attach_buf(a);
+
+	/* 61ceaf236115: pinned importers are refused */
+	return p2pdma_err(buf->sys->ctx, -EOPNOTSUPP,
+			  "pin %s: the VFIO exporter refuses to be pinned (revocable memory; 61ceaf236115)",
+			  p2pdma_dmabuf_attach_name(a));
 }
 
 static void vbuf_unpin(struct p2pdma_dmabuf_attach *a)
