@@ -695,6 +695,7 @@ static int do_buf_state(struct p2pdma_scn *s, struct p2pdma_scenario_step *st)
 	p2pdma_scn_set(st, "attachments", "%zu", p2pdma_dmabuf_num_attachments(b->buf));
 	p2pdma_scn_set(st, "revoked", "%s", p2pdma_dmabuf_revoked(b->buf) ? "yes" : "no");
 	p2pdma_scn_set(st, "dynamic", "%s", p2pdma_dmabuf_is_dynamic(b->buf) ? "yes" : "no");
+	p2pdma_scn_set(st, "file_flags", "%#o", (unsigned int)p2pdma_dmabuf_file_flags(b->buf));
 	p2pdma_scn_say(st, "%s: %s exporter%s, %zu attachment%s, %s%s%s%s", b->name,
 		       p2pdma_dmabuf_exp_name(b->buf),
 		       p2pdma_dmabuf_is_dynamic(b->buf) ? " (dynamic: it has pin)" : "",
@@ -731,7 +732,7 @@ static int do_importer(struct p2pdma_scn *s, struct p2pdma_scenario_step *st)
 	const struct p2pdma_dev *d;
 	struct p2pdma_importer *imp;
 	unsigned int flags = 0;
-	struct h_imp *h;
+	struct h_imp *h, **pp;
 	size_t i;
 	int a, ret;
 
@@ -766,8 +767,9 @@ static int do_importer(struct p2pdma_scn *s, struct p2pdma_scenario_step *st)
 	}
 	h->ds = dst(s);
 	h->imp = imp;
-	h->next = h->ds->imps;
-	h->ds->imps = h;
+	for (pp = &h->ds->imps; *pp; pp = &(*pp)->next)
+		;	/* in creation order, as transcripts list them */
+	*pp = h;
 	p2pdma_scn_say(st, "%s on %s: %s%s%s", h->name, d->name, kinds[i].what,
 		       flags & P2PDMA_IMPORTER_NO_PEER2PEER ? "; here WITHOUT allow_peer2peer" : "",
 		       flags & P2PDMA_IMPORTER_NO_MOVE_NOTIFY ? "; here with ops lacking move_notify" : "");

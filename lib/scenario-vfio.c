@@ -13,6 +13,14 @@
 
 static const char *const power_names[] = { "D0", "D1", "D2", "D3hot", "D3cold" };
 
+/* The kernel's answer; a refusal's message is the step's "reason". */
+static void result(struct p2pdma_scn *s, struct p2pdma_scenario_step *st, int ret)
+{
+	p2pdma_scn_errno(st, ret < 0 ? ret : 0);
+	if (ret < 0)
+		p2pdma_scn_set(st, "reason", "%s", p2pdma_ctx_error(p2pdma_scn_ctx(s)));
+}
+
 /*
  * The VFIO device of a function (BDF or $NAME of vfio-bind). A function
  * without one is the kernel's answer, not a script error: -ENODEV.
@@ -27,9 +35,8 @@ static int arg_vfio(struct p2pdma_scn *s, struct p2pdma_scenario_step *st,
 		return ret;
 	*out = p2pdma_vfio_lookup(p2pdma_scn_kernel(s), d);
 	if (!*out) {
-		p2pdma_scn_errno(st, p2pdma_err(p2pdma_scn_ctx(s), -ENODEV,
-						"%s: no VFIO device (vfio-pci is not bound: vfio-bind)",
-						d->name));
+		result(s, st, p2pdma_err(p2pdma_scn_ctx(s), -ENODEV,
+					  "%s: no VFIO device (vfio-pci is not bound: vfio-bind)", d->name));
 		return 1;
 	}
 	return 0;
@@ -96,7 +103,7 @@ static int do_bind(struct p2pdma_scn *s, struct p2pdma_scenario_step *st)
 						    a);
 	}
 	ret = p2pdma_vfio_bind(p2pdma_scn_kernel(s), d, &o, &v);
-	p2pdma_scn_errno(st, ret);
+	result(s, st, ret);
 	if (ret)
 		return 0;
 	p2pdma_scn_set(st, "driver", "%s", p2pdma_kernel_driver(p2pdma_scn_kernel(s), d));
@@ -118,7 +125,7 @@ static int do_unbind(struct p2pdma_scn *s, struct p2pdma_scenario_step *st)
 		return ret < 0 ? ret : 0;
 	d = p2pdma_vfio_pci_dev(v);
 	ret = p2pdma_vfio_unbind(v);
-	p2pdma_scn_errno(st, ret);
+	result(s, st, ret);
 	if (ret)
 		vstate(st, v);
 	else
@@ -136,7 +143,7 @@ static int vcall(struct p2pdma_scn *s, struct p2pdma_scenario_step *st,
 	if (ret)
 		return ret < 0 ? ret : 0;
 	ret = fn(v);
-	p2pdma_scn_errno(st, ret);
+	result(s, st, ret);
 	if (!ret)
 		p2pdma_scn_say(st, "%s", what);
 	vstate(st, v);
@@ -225,7 +232,7 @@ static int do_command(struct p2pdma_scn *s, struct p2pdma_scenario_step *st)
 	if (cmd > 0xffff)
 		return p2pdma_scn_malformed(s, st, "PCI_COMMAND is 16 bits");
 	ret = p2pdma_vfio_write_command(v, (uint16_t)cmd);
-	p2pdma_scn_errno(st, ret);
+	result(s, st, ret);
 	if (!ret)
 		p2pdma_scn_say(st, "config write PCI_COMMAND = 0x%04" PRIx64 ": memory decode %s%s", cmd,
 			       cmd & 2 ? "set" : "clear (user BAR mmaps zapped, dma-bufs revoked)",
@@ -248,7 +255,7 @@ static int do_power(struct p2pdma_scn *s, struct p2pdma_scenario_step *st)
 	if (p == 5)
 		return p2pdma_scn_malformed(s, st, "'%s': D0, D1, D2, D3hot or D3cold", a);
 	ret = p2pdma_vfio_set_power_state(v, (enum p2pdma_pci_power)p);
-	p2pdma_scn_errno(st, ret);
+	result(s, st, ret);
 	if (!ret)
 		p2pdma_scn_say(st, "PMCSR write: %s", power_names[p]);
 	vstate(st, v);
@@ -266,7 +273,7 @@ static int do_flr(struct p2pdma_scn *s, struct p2pdma_scenario_step *st)
 	if (af && strcmp(p2pdma_scn_arg(st, 1), "af"))
 		return p2pdma_scn_malformed(s, st, "vfio-flr DEV [af]");
 	ret = p2pdma_vfio_initiate_flr(v, af);
-	p2pdma_scn_errno(st, ret);
+	result(s, st, ret);
 	if (!ret)
 		p2pdma_scn_say(st, "config write: %s initiate FLR", af ? "Advanced Features" : "PCIe Device Control");
 	vstate(st, v);
@@ -458,22 +465,18 @@ static int do_feature(struct p2pdma_scn *s, struct p2pdma_scenario_step *st)
 	struct request r;
 	size_t readable;
 	uint8_t *b;
-	int ret = arg_vfio(s, st, &v);
+	int ret = parse_request(s, st, &r);
 
-	if (ret)
+	if (ret || (ret = arg_vfio(s, st, &v)))
 		return ret < 0 ? ret : 0;
-	if ((ret = parse_request(s, st, &r)))
-		return ret;
 	b = build(&r, &readable);
 	if (!b)
 		return p2pdma_err(p2pdma_scn_ctx(s), -ENOMEM, "out of memory");
 	ret = p2pdma_vfio_device_feature(v, b, readable);
 	free(b);
-	p2pdma_scn_errno(st, ret < 0 ? ret : 0);
-	if (ret < 0) {
-		p2pdma_scn_set(st, "reason", "%s", p2pdma_ctx_error(p2pdma_scn_ctx(s)));
+	result(s, st, ret);
+	if (ret < 0)
 		return 0;
-	}
 	if (!(r.flags & P2PDMA_VFIO_DEVICE_FEATURE_GET) || (r.flags & P2PDMA_VFIO_DEVICE_FEATURE_PROBE)) {
 		p2pdma_scn_say(st, "VFIO_DEVICE_FEATURE(PROBE|GET|DMA_BUF) = 0: the feature is supported, nothing exported");
 		return 0;
