@@ -806,38 +806,65 @@ static const char *const sgt_how[] = {
 	[P2PDMA_SGT_MAP_PHYS] = "dma_buf_phys_vec_to_sgt(): dma_map_phys(DMA_ATTR_MMIO) per range, no IOVA in use",
 };
 
+/* pci_p2pdma_map_type() of the buffer's provider for the importer, and why. */
+static void say_map_type(struct p2pdma_scn *s, struct p2pdma_scenario_step *st,
+			 const struct p2pdma_provider *p, const struct p2pdma_dev *dev)
+{
+	struct p2pdma_kernel *k = p2pdma_scn_kernel(s);
+	enum p2pdma_map_type t;
+	char why[400];
+
+	if (!p) {
+		p2pdma_scn_set(st, "map", "NONE");	/* system pages */
+		return;
+	}
+	/* The cache, read without evaluating: a map that never got as far as
+	 * pci_p2pdma_map_type() leaves it empty. */
+	t = dev ? p2pdma_kernel_cache_lookup(k, p2pdma_provider_owner(p), dev) : P2PDMA_MAP_UNKNOWN;
+	if (t == P2PDMA_MAP_UNKNOWN)
+		return;
+	map_why(k, p, dev, t, why, sizeof(why));
+	p2pdma_scn_set(st, "map", "%s", p2pdma_map_type_name(t));
+	p2pdma_scn_say(st, "pci_p2pdma_map_type(%s BAR %d, %s) = %s: %s", p2pdma_provider_owner(p)->name,
+		       p2pdma_provider_bar(p), dev->name, p2pdma_map_type_name(t), why);
+}
+
+/* The DMA entries of a table: fields addrN/lenN and one line each. */
+static void say_entries(struct p2pdma_scenario_step *st, const struct p2pdma_sgt *sgt)
+{
+	enum p2pdma_sgt_kind kind = p2pdma_sgt_kind(sgt);
+	size_t i, n = p2pdma_sgt_nents(sgt);
+
+	for (i = 0; i < n && i < 8; i++) {
+		bool bus = kind == P2PDMA_SGT_BUS_ADDR || p2pdma_sgt_is_bus_address(sgt, i);
+		char key[16];
+
+		snprintf(key, sizeof(key), "addr%zu", i);
+		p2pdma_scn_set(st, key, "%#" PRIx64, p2pdma_sgt_dma_address(sgt, i));
+		snprintf(key, sizeof(key), "len%zu", i);
+		p2pdma_scn_set(st, key, "%#" PRIx32, p2pdma_sgt_dma_len(sgt, i));
+		p2pdma_scn_say(st, "  [%zu] %#" PRIx64 " + %#" PRIx32 "%s%s", i, p2pdma_sgt_dma_address(sgt, i),
+			       p2pdma_sgt_dma_len(sgt, i), bus ? " (PCI bus address)" : "",
+			       p2pdma_sgt_dma_address(sgt, i) & (P2PDMA_PAGE_SIZE - 1) ?
+			       " (not page aligned)" : "");
+	}
+	if (n > 8)
+		p2pdma_scn_say(st, "  ... %zu more", n - 8);
+}
+
 /* The map type, how the table was made, and its entries: fields and lines. */
 static void say_table(struct p2pdma_scn *s, struct p2pdma_scenario_step *st, struct h_imp *h)
 {
-	struct p2pdma_kernel *k = p2pdma_scn_kernel(s);
 	struct p2pdma_dmabuf_attach *a = p2pdma_importer_attachment(h->imp);
 	const struct p2pdma_sgt *sgt = p2pdma_importer_sgt(h->imp);
-	const struct p2pdma_provider *p;
-	const struct p2pdma_dev *dev;
 	enum p2pdma_sgt_kind kind;
-	size_t i, n;
 	uint64_t addr;
+	size_t n;
 
 	if (!a)
 		return;
-	p = p2pdma_dmabuf_provider(p2pdma_dmabuf_attach_buf(a));
-	dev = p2pdma_dmabuf_attach_dev(a);
-	if (p && dev) {
-		/* The cache, read without evaluating: a map that never got as far
-		 * as pci_p2pdma_map_type() leaves it empty. */
-		enum p2pdma_map_type t = p2pdma_kernel_cache_lookup(k, p2pdma_provider_owner(p), dev);
-		char why[400];
-
-		if (t != P2PDMA_MAP_UNKNOWN) {
-			map_why(k, p, dev, t, why, sizeof(why));
-			p2pdma_scn_set(st, "map", "%s", p2pdma_map_type_name(t));
-			p2pdma_scn_say(st, "pci_p2pdma_map_type(%s BAR %d, %s) = %s: %s",
-				       p2pdma_provider_owner(p)->name, p2pdma_provider_bar(p), dev->name,
-				       p2pdma_map_type_name(t), why);
-		}
-	} else if (!p) {
-		p2pdma_scn_set(st, "map", "NONE");
-	}
+	say_map_type(s, st, p2pdma_dmabuf_provider(p2pdma_dmabuf_attach_buf(a)),
+		     p2pdma_dmabuf_attach_dev(a));
 	if (!sgt) {
 		if (!p2pdma_importer_dma_address(h->imp, 0, &addr)) {	/* iommufd: its own domain */
 			p2pdma_scn_set(st, "mode", "iommufd");
@@ -858,21 +885,7 @@ static void say_table(struct p2pdma_scn *s, struct p2pdma_scenario_step *st, str
 	p2pdma_scn_say(st, "%s: %zu DMA entr%s, %zu CPU entr%s%s", sgt_how[kind], n, n == 1 ? "y" : "ies",
 		       p2pdma_sgt_orig_nents(sgt), p2pdma_sgt_orig_nents(sgt) == 1 ? "y" : "ies",
 		       p2pdma_sgt_orig_nents(sgt) ? "" : " (no CPU list: importers use the DMA addresses only)");
-	for (i = 0; i < n && i < 8; i++) {
-		char key[16];
-		bool bus = kind == P2PDMA_SGT_BUS_ADDR || p2pdma_sgt_is_bus_address(sgt, i);
-
-		snprintf(key, sizeof(key), "addr%zu", i);
-		p2pdma_scn_set(st, key, "%#" PRIx64, p2pdma_sgt_dma_address(sgt, i));
-		snprintf(key, sizeof(key), "len%zu", i);
-		p2pdma_scn_set(st, key, "%#" PRIx32, p2pdma_sgt_dma_len(sgt, i));
-		p2pdma_scn_say(st, "  [%zu] %#" PRIx64 " + %#" PRIx32 "%s%s", i, p2pdma_sgt_dma_address(sgt, i),
-			       p2pdma_sgt_dma_len(sgt, i), bus ? " (PCI bus address)" : "",
-			       p2pdma_sgt_dma_address(sgt, i) & (P2PDMA_PAGE_SIZE - 1) ?
-			       " (not page aligned)" : "");
-	}
-	if (n > 8)
-		p2pdma_scn_say(st, "  ... %zu more", n - 8);
+	say_entries(st, sgt);
 }
 
 static int imp_buf_step(struct p2pdma_scn *s, struct p2pdma_scenario_step *st, bool import)

@@ -38,12 +38,15 @@
  *	}
  *
  *	static const struct p2pdma_scn_verb verbs[] = {
- *		{ "export", "export BDF BAR [as NAME]", 2, 2,
+ *		{ "my-export", "my-export BDF BAR [as NAME]", 2, 2,
  *		  P2PDMA_SCN_KERNEL | P2PDMA_SCN_AS, do_export },
  *	};
- *	const struct p2pdma_scn_layer p2pdma_scn_layer_dmabuf = {
- *		"dmabuf", verbs, 2, NULL, 0, NULL, NULL, NULL, NULL,
+ *	const struct p2pdma_scn_layer p2pdma_scn_layer_mine = {
+ *		"mine", verbs, 1, NULL, 0, NULL, NULL, NULL, NULL,
  *	};
+ *
+ * (lib/scenario-dmabuf.c is the real dma-buf layer: its handles, expect
+ * keyword and step hook are a fuller example.)
  *
  * Rules for a verb:
  *  - argv holds the tokens after the verb ("as NAME" removed; quotes
@@ -69,7 +72,7 @@
  *
  * Expect keywords a layer adds (struct p2pdma_scn_expect_kind) take the
  * expect line's arguments and say whether the step satisfied them, e.g.
- * "expect notification move_notify" in the dma-buf layer.
+ * "expect notified nic rogue" in the dma-buf layer.
  */
 
 struct p2pdma_scn;
