@@ -12,12 +12,15 @@ static const char run_help[] =
 "\n"
 "Runs a scenario script (doc/scenarios.md) on the modelled kernel: one\n"
 "operation per line (machine, boot, bind, add-resource, publish, find-many,\n"
-"alloc, mmap, pin, read/write through a block queue, unbind...), `expect`\n"
-"lines that assert the step before them, comments (#) and `include`.\n"
-"Each step is printed in the kernel's terms: the errno it returned, the map\n"
-"type and why, DMA and bus addresses, the lines the kernel printed, and the\n"
-"state that changed. The machine and the kernel are the script's own: the\n"
-"global source and policy options do not apply.\n"
+"alloc, mmap, pin, read/write through a block queue, unbind; dma-buf export,\n"
+"importer, attach, resv-lock, map, move-notify, revoke, dma-write; VFIO\n"
+"vfio-bind, vfio-open, vfio-feature, vfio-command, vfio-reset, vfio-close...),\n"
+"`expect` lines that assert the step before them, comments (#) and\n"
+"`include`. Each step is printed in the kernel's terms: the errno it\n"
+"returned, the map type and why, DMA and bus addresses or IOVAs and the\n"
+"scatterlist entries, which importers got move_notify, the lines the kernel\n"
+"printed, and the state that changed. The machine and the kernel are the\n"
+"script's own: the global source and policy options do not apply.\n"
 "\n"
 "  --json   one JSON object per step and line of output\n"
 "  --quiet  print only the expectations that failed and the summary\n"
@@ -27,7 +30,8 @@ static const char run_help[] =
 "\n"
 "Examples:\n"
 "  p2pdma run examples/scenarios/nvmeof-offload.p2ps\n"
-"  p2pdma run --json examples/scenarios/add-resource.p2ps | jq .errno_name\n";
+"  p2pdma run --json examples/scenarios/add-resource.p2ps | jq .errno_name\n"
+"  p2pdma run examples/scenarios/vfio-rdma-reset.p2ps\n";
 
 struct run_out {
 	struct cli *cli;

@@ -1692,6 +1692,15 @@ P2PDMA_EXPORT int p2pdma_sgt_page(const struct p2pdma_sgt *sgt, size_t i,
 	return 0;
 }
 
+P2PDMA_EXPORT enum p2pdma_sgt_kind p2pdma_sgt_kind(const struct p2pdma_sgt *sgt)
+{
+	if (sgt->kind == SGT_PAGES)
+		return P2PDMA_SGT_MAP_SG;
+	if (!sgt->state)
+		return P2PDMA_SGT_BUS_ADDR;
+	return p2pdma_dma_use_iova(sgt->state) ? P2PDMA_SGT_IOVA : P2PDMA_SGT_MAP_PHYS;
+}
+
 P2PDMA_EXPORT uint64_t p2pdma_sgt_dma_bytes(const struct p2pdma_sgt *sgt)
 {
 	uint64_t n = 0;

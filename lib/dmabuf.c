@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "dmabuf-private.h"
+#include "p2pdma/p2pmem.h"
 
 /* --- the reservation lock and its convention (§4.4) --- */
 
@@ -1467,6 +1468,34 @@ P2PDMA_EXPORT int p2pdma_dmabuf_export_mmio(struct p2pdma_kernel *k,
 	return ret;
 }
 
+/*
+ * A P2P page is a struct page of the pool (ZONE_DEVICE,
+ * MEMORY_DEVICE_PCI_P2PDMA): is_pci_p2pdma_page() holds for every page
+ * of the entry, its pgmap is the entry's provider's, and the pool handed
+ * it out. Anything else has no struct page the kernel could put in a
+ * scatterlist.
+ */
+static int pool_pages(struct p2pdma_kernel *k, const struct p2pdma_sg_page *pg, size_t i)
+{
+	const struct p2pdma_dev *owner = p2pdma_provider_owner(pg->provider);
+	uint64_t a;
+
+	for (a = pg->phys & ~PAGE_MASK_LO; a < pg->phys + pg->len; a += PAGE_SZ) {
+		struct p2pdma_page_info pi;
+
+		p2pdma_page_get_info(k, a, &pi, sizeof(pi));
+		if (pi.kind != P2PDMA_PAGE_P2PDMA || pi.provider != pg->provider)
+			return p2pdma_err(k->ctx, -EINVAL,
+					  "export pages: P2P page %zu (%#llx) has no struct page of %s BAR %d (pci_p2pdma_add_resource() makes them; the pool hands them out)",
+					  i, (unsigned long long)a, owner->name, p2pdma_provider_bar(pg->provider));
+		if (pi.state == P2PDMA_PAGE_FREE)
+			return p2pdma_err(k->ctx, -EINVAL,
+					  "export pages: P2P page %zu (%#llx) is free in the pool of %s (not allocated)",
+					  i, (unsigned long long)a, owner->name);
+	}
+	return 0;
+}
+
 P2PDMA_EXPORT int p2pdma_dmabuf_export_pages(struct p2pdma_kernel *k,
 					     const struct p2pdma_sg_page *pages, size_t n,
 					     int flags, void (*release_fn)(void *),
@@ -1495,6 +1524,9 @@ P2PDMA_EXPORT int p2pdma_dmabuf_export_pages(struct p2pdma_kernel *k,
 				return p2pdma_err(k->ctx, -EINVAL,
 						  "export pages: P2P page %zu (%#llx) is outside its provider's BAR",
 						  i, (unsigned long long)pages[i].phys);
+			ret = pool_pages(k, &pages[i], i);
+			if (ret)
+				return ret;
 		}
 		size += pages[i].len;
 	}
@@ -1513,6 +1545,8 @@ P2PDMA_EXPORT int p2pdma_dmabuf_export_pages(struct p2pdma_kernel *k,
 	p->npages = n;
 	for (i = 0; i < n; i++) {
 		p->any_p2p |= pages[i].provider != NULL;
+		if (!p->provider)
+			p->provider = pages[i].provider;
 		guard[i].paddr = pages[i].phys;
 		guard[i].len = pages[i].len;
 	}
@@ -1526,6 +1560,80 @@ P2PDMA_EXPORT int p2pdma_dmabuf_export_pages(struct p2pdma_kernel *k,
 	}
 	free(guard);
 	return ret;
+}
+
+/* The pool allocation behind a p2pmem buffer; freed by its release. */
+struct pool_alloc {
+	struct p2pdma_kernel *k;
+	const struct p2pdma_dev *dev;
+	uint64_t kva, size;
+};
+
+static void pool_release(void *arg)
+{
+	struct pool_alloc *pa = arg;
+
+	p2pdma_p2pmem_free(pa->k, pa->dev, pa->kva, pa->size);	/* pci_free_p2pmem() */
+	free(pa);
+}
+
+P2PDMA_EXPORT int p2pdma_dmabuf_export_p2pmem(struct p2pdma_kernel *k,
+					      const struct p2pdma_dev *dev, uint64_t size,
+					      int flags, struct p2pdma_dmabuf **out)
+{
+	struct p2pdma_sg_page *pages = NULL;
+	struct p2pdma_page_info pi;
+	struct pool_alloc *pa;
+	uint64_t phys, left;
+	size_t n, i;
+	int ret;
+
+	*out = NULL;
+	if (!k->dma)
+		return -ENOMEM;
+	pa = calloc(1, sizeof(*pa));
+	if (!pa)
+		return p2pdma_err(k->ctx, -ENOMEM, "out of memory");
+	ret = p2pdma_p2pmem_alloc(k, dev, size, "dma-buf", &pa->kva);
+	if (ret) {
+		free(pa);
+		return ret;
+	}
+	pa->k = k;
+	pa->dev = dev;
+	pa->size = (size + PAGE_MASK_LO) & ~PAGE_MASK_LO;
+	phys = p2pdma_p2pmem_virt_to_phys(k, pa->kva);
+	p2pdma_page_get_info(k, phys, &pi, sizeof(pi));
+	/* sg_alloc_table_from_pages(): contiguous pages merged up to the
+	 * largest page-aligned segment an unsigned int length holds. */
+	n = (size_t)((pa->size + MAX_ENT_ALIGNED - 1) / MAX_ENT_ALIGNED);
+	pages = calloc(n, sizeof(*pages));
+	if (!pages) {
+		ret = p2pdma_err(k->ctx, -ENOMEM, "out of memory");
+		goto free_alloc;
+	}
+	for (i = 0, left = pa->size; i < n; i++) {
+		uint64_t len = left < MAX_ENT_ALIGNED ? left : MAX_ENT_ALIGNED;
+
+		pages[i].provider = pi.provider;
+		pages[i].phys = phys + (pa->size - left);
+		pages[i].len = (uint32_t)len;
+		left -= len;
+	}
+	/* The buffer owns the allocation from here: its release frees it. */
+	ret = p2pdma_dmabuf_export_pages(k, pages, n, flags, pool_release, pa, out);
+	free(pages);
+	if (!ret)
+		return 0;
+free_alloc:
+	p2pdma_p2pmem_free(k, dev, pa->kva, pa->size);
+	free(pa);
+	return ret;
+}
+
+P2PDMA_EXPORT const struct p2pdma_provider *p2pdma_dmabuf_provider(const struct p2pdma_dmabuf *buf)
+{
+	return buf->provider;
 }
 
 void p2pdma_dmabuf_revoke_locked(struct p2pdma_dmabuf *buf, bool revoked)

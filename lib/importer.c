@@ -16,7 +16,8 @@ struct p2pdma_importer {
 	struct p2pdma_dmabuf *buf;
 	struct p2pdma_dmabuf_attach *attach;
 	struct p2pdma_sgt *sgt;		/* under the buffer's reservation lock */
-	bool pinned;
+	unsigned int pins;		/* dma_buf_pin() calls not undone */
+	unsigned int flags;		/* P2PDMA_IMPORTER_NO_* */
 	atomic_uint notifications;
 	/* iommufd */
 	struct p2pdma_iommu_domain *dom;
@@ -188,49 +189,91 @@ static int iommufd_map_locked(struct p2pdma_importer *imp)
 	return 0;
 }
 
-P2PDMA_EXPORT int p2pdma_importer_import(struct p2pdma_importer *imp,
-					 struct p2pdma_dmabuf *buf)
+P2PDMA_EXPORT int p2pdma_importer_set_flags(struct p2pdma_importer *imp, unsigned int flags)
 {
-	const struct p2pdma_dmabuf_importer_ops *ops = NULL;
+	if (imp->buf)
+		return p2pdma_err(imp->k->ctx, -EBUSY, "%s holds a buffer: its ops are set", imp->name);
+	if (flags & ~(P2PDMA_IMPORTER_NO_PEER2PEER | P2PDMA_IMPORTER_NO_MOVE_NOTIFY))
+		return p2pdma_err(imp->k->ctx, -EINVAL, "%s: unknown importer flags %#x", imp->name, flags);
+	if (flags && imp->kind == P2PDMA_IMPORTER_STATIC)
+		return p2pdma_err(imp->k->ctx, -EINVAL, "%s: a static importer has no ops to change",
+				  imp->name);
+	imp->flags = flags;
+	return 0;
+}
+
+/* dma_buf_dynamic_attach() with the kind's ops (static: none). */
+static int attach_only(struct p2pdma_importer *imp, struct p2pdma_dmabuf *buf)
+{
+	struct p2pdma_dmabuf_importer_ops ops;
+	const struct p2pdma_dmabuf_importer_ops *base = NULL;
 	int ret;
 
 	if (imp->buf)
 		return p2pdma_err(imp->k->ctx, -EBUSY, "%s holds a buffer already", imp->name);
 	switch (imp->kind) {
-	case P2PDMA_IMPORTER_RDMA_DYNAMIC: ops = &rdma_ops; break;
-	case P2PDMA_IMPORTER_RDMA_PINNED: ops = &pinned_ops; break;
-	case P2PDMA_IMPORTER_IOMMUFD: ops = &iommufd_ops; break;
-	case P2PDMA_IMPORTER_HOSTILE: ops = &hostile_ops; break;
-	case P2PDMA_IMPORTER_STATIC: ops = NULL; break;
+	case P2PDMA_IMPORTER_RDMA_DYNAMIC: base = &rdma_ops; break;
+	case P2PDMA_IMPORTER_RDMA_PINNED: base = &pinned_ops; break;
+	case P2PDMA_IMPORTER_IOMMUFD: base = &iommufd_ops; break;
+	case P2PDMA_IMPORTER_HOSTILE: base = &hostile_ops; break;
+	case P2PDMA_IMPORTER_STATIC: base = NULL; break;
 	}
-	p2pdma_dmabuf_ref(buf);
-	ret = p2pdma_dmabuf_dynamic_attach(buf, imp->dev, ops, imp, &imp->attach);
-	if (ret) {
-		p2pdma_dmabuf_put(buf);
+	if (base) {
+		ops = *base;
+		if (imp->flags & P2PDMA_IMPORTER_NO_PEER2PEER)
+			ops.allow_peer2peer = false;
+		if (imp->flags & P2PDMA_IMPORTER_NO_MOVE_NOTIFY)
+			ops.move_notify = NULL;
+	}
+	ret = p2pdma_dmabuf_dynamic_attach(buf, imp->dev, base ? &ops : NULL, imp, &imp->attach);
+	if (ret)
 		return ret;
-	}
+	/* The importer's own reference (the caller's keeps @buf alive until
+	 * here; a put on failure could itself break the lock rule). */
+	p2pdma_dmabuf_ref(buf);
 	imp->buf = buf;
 	imp->revoked = false;
 	p2pdma_dmabuf_attach_set_name(imp->attach, imp->name);
+	return 0;
+}
+
+P2PDMA_EXPORT int p2pdma_importer_attach(struct p2pdma_importer *imp, struct p2pdma_dmabuf *buf)
+{
+	return attach_only(imp, buf);
+}
+
+P2PDMA_EXPORT int p2pdma_importer_import(struct p2pdma_importer *imp,
+					 struct p2pdma_dmabuf *buf)
+{
+	int ret = attach_only(imp, buf);
+
+	if (ret)
+		return ret;
 	switch (imp->kind) {
 	case P2PDMA_IMPORTER_RDMA_DYNAMIC:
 		return 0;	/* maps on first access */
 	case P2PDMA_IMPORTER_RDMA_PINNED:
-		p2pdma_dmabuf_resv_lock(buf);
+		ret = p2pdma_dmabuf_resv_lock(buf);
+		if (ret)
+			break;
 		ret = p2pdma_dmabuf_pin(imp->attach);
 		if (!ret) {
-			imp->pinned = true;
+			imp->pins++;
 			ret = map_locked(imp);
 		}
 		p2pdma_dmabuf_resv_unlock(buf);
 		break;
 	case P2PDMA_IMPORTER_IOMMUFD:
-		p2pdma_dmabuf_resv_lock(buf);
+		ret = p2pdma_dmabuf_resv_lock(buf);
+		if (ret)
+			break;
 		ret = iommufd_map_locked(imp);
 		p2pdma_dmabuf_resv_unlock(buf);
 		break;
 	case P2PDMA_IMPORTER_HOSTILE:
-		p2pdma_dmabuf_resv_lock(buf);
+		ret = p2pdma_dmabuf_resv_lock(buf);
+		if (ret)
+			break;
 		ret = map_locked(imp);
 		p2pdma_dmabuf_resv_unlock(buf);
 		break;
@@ -244,33 +287,118 @@ P2PDMA_EXPORT int p2pdma_importer_import(struct p2pdma_importer *imp,
 	return ret;
 }
 
+/* The iommufd IOVA: unmapped unless revoked (then it is already), freed. */
+static void iommufd_drop(struct p2pdma_importer *imp)
+{
+	if (!imp->iova_mapped)
+		return;
+	if (!imp->revoked)
+		p2pdma_iommu_unmap(imp->dom, imp->iova, imp->len);
+	p2pdma_iommu_free_iova(imp->dom, imp->iova);
+	imp->iova_mapped = false;
+}
+
 P2PDMA_EXPORT int p2pdma_importer_release(struct p2pdma_importer *imp)
 {
 	struct p2pdma_dmabuf *buf = imp->buf;
+	int ret;
 
 	if (!buf)
 		return -ENOENT;
-	p2pdma_dmabuf_resv_lock(buf);
+	/* The unmap, unpin and detach take the lock: a caller holding it
+	 * would deadlock (the lock rule's WARNING says so). */
+	ret = p2pdma_dmabuf_resv_lock(buf);
+	if (ret)
+		return p2pdma_err(imp->k->ctx, ret, "%s: release with the reservation lock held",
+				  imp->name);
 	if (imp->sgt) {
 		p2pdma_dmabuf_unmap_attachment(imp->attach, imp->sgt, P2PDMA_DMA_BIDIRECTIONAL);
 		imp->sgt = NULL;
 	}
-	if (imp->pinned) {
-		p2pdma_dmabuf_unpin(imp->attach);
-		imp->pinned = false;
-	}
+	while (imp->pins && !p2pdma_dmabuf_unpin(imp->attach))
+		imp->pins--;
+	imp->pins = 0;
 	p2pdma_dmabuf_resv_unlock(buf);
-	if (imp->iova_mapped) {
-		if (!imp->revoked)
-			p2pdma_iommu_unmap(imp->dom, imp->iova, imp->len);
-		p2pdma_iommu_free_iova(imp->dom, imp->iova);
-		imp->iova_mapped = false;
-	}
+	iommufd_drop(imp);
 	p2pdma_dmabuf_detach(buf, imp->attach);
 	imp->attach = NULL;
 	imp->buf = NULL;
 	p2pdma_dmabuf_put(buf);
 	return 0;
+}
+
+P2PDMA_EXPORT int p2pdma_importer_detach(struct p2pdma_importer *imp)
+{
+	struct p2pdma_dmabuf *buf = imp->buf;
+	int ret;
+
+	if (!buf)
+		return -ENOENT;
+	ret = p2pdma_dmabuf_detach(buf, imp->attach);
+	if (ret)
+		return ret;
+	/* The core unmapped and unpinned what was left: the table is gone. */
+	imp->sgt = NULL;
+	imp->pins = 0;
+	iommufd_drop(imp);
+	imp->attach = NULL;
+	imp->buf = NULL;
+	p2pdma_dmabuf_put(buf);
+	return 0;
+}
+
+P2PDMA_EXPORT int p2pdma_importer_pin(struct p2pdma_importer *imp)
+{
+	int ret;
+
+	if (!imp->buf)
+		return p2pdma_err(imp->k->ctx, -ENOENT, "%s holds no buffer", imp->name);
+	ret = p2pdma_dmabuf_pin(imp->attach);
+	if (!ret)
+		imp->pins++;
+	return ret;
+}
+
+P2PDMA_EXPORT int p2pdma_importer_unpin(struct p2pdma_importer *imp)
+{
+	int ret;
+
+	if (!imp->buf)
+		return p2pdma_err(imp->k->ctx, -ENOENT, "%s holds no buffer", imp->name);
+	ret = p2pdma_dmabuf_unpin(imp->attach);
+	if (!ret && imp->pins)
+		imp->pins--;
+	return ret;
+}
+
+P2PDMA_EXPORT int p2pdma_importer_map_attachment(struct p2pdma_importer *imp, bool unlocked)
+{
+	struct p2pdma_sgt *sgt = NULL;
+	int ret;
+
+	if (!imp->buf)
+		return p2pdma_err(imp->k->ctx, -ENOENT, "%s holds no buffer", imp->name);
+	if (imp->sgt)
+		return p2pdma_err(imp->k->ctx, -EBUSY, "%s holds a mapping already (one per importer)",
+				  imp->name);
+	ret = unlocked ? p2pdma_dmabuf_map_attachment_unlocked(imp->attach, P2PDMA_DMA_BIDIRECTIONAL, &sgt) :
+	      p2pdma_dmabuf_map_attachment(imp->attach, P2PDMA_DMA_BIDIRECTIONAL, &sgt);
+	if (!ret)
+		imp->sgt = sgt;
+	return ret;
+}
+
+P2PDMA_EXPORT int p2pdma_importer_unmap_attachment(struct p2pdma_importer *imp, bool unlocked)
+{
+	int ret;
+
+	if (!imp->buf || !imp->sgt)
+		return p2pdma_err(imp->k->ctx, -ENOENT, "%s holds no mapping", imp->name);
+	ret = unlocked ? p2pdma_dmabuf_unmap_attachment_unlocked(imp->attach, imp->sgt, P2PDMA_DMA_BIDIRECTIONAL) :
+	      p2pdma_dmabuf_unmap_attachment(imp->attach, imp->sgt, P2PDMA_DMA_BIDIRECTIONAL);
+	if (!ret)
+		imp->sgt = NULL;
+	return ret;
 }
 
 P2PDMA_EXPORT int p2pdma_importer_map(struct p2pdma_importer *imp)
@@ -279,7 +407,9 @@ P2PDMA_EXPORT int p2pdma_importer_map(struct p2pdma_importer *imp)
 
 	if (!imp->buf)
 		return -ENOENT;
-	p2pdma_dmabuf_resv_lock(imp->buf);
+	ret = p2pdma_dmabuf_resv_lock(imp->buf);
+	if (ret)
+		return ret;
 	if (imp->kind == P2PDMA_IMPORTER_IOMMUFD)
 		ret = iommufd_map_locked(imp);
 	else
@@ -325,7 +455,10 @@ static int imp_access(struct p2pdma_importer *imp, uint64_t offset, void *data,
 		return write ? p2pdma_dma_write(imp->k, imp->dev, imp->iova + offset, data, len) :
 			       p2pdma_dma_read(imp->k, imp->dev, imp->iova + offset, data, len);
 	}
-	p2pdma_dmabuf_resv_lock(buf);
+	ret = p2pdma_dmabuf_resv_lock(buf);
+	if (ret)	/* its fault path takes the lock: held here, a deadlock */
+		return p2pdma_err(imp->k->ctx, ret, "%s: DMA with the reservation lock held by this thread",
+				  imp->name);
 	if (!imp->sgt) {
 		if (imp->kind == P2PDMA_IMPORTER_RDMA_DYNAMIC)
 			ret = map_locked(imp);	/* the page fault maps again */
@@ -370,9 +503,11 @@ P2PDMA_EXPORT bool p2pdma_importer_mapped(struct p2pdma_importer *imp)
 		return false;
 	if (imp->kind == P2PDMA_IMPORTER_IOMMUFD)
 		return imp->iova_mapped && !imp->revoked;
-	p2pdma_dmabuf_resv_lock(imp->buf);
+	if (p2pdma_dmabuf_resv_held(imp->buf))
+		return imp->sgt != NULL;	/* a query, not a locking path */
+	p2pdma_resv_lock_raw(imp->buf);
 	m = imp->sgt != NULL;
-	p2pdma_dmabuf_resv_unlock(imp->buf);
+	p2pdma_resv_unlock_raw(imp->buf);
 	return m;
 }
 
@@ -397,9 +532,11 @@ P2PDMA_EXPORT int p2pdma_importer_dma_address(struct p2pdma_importer *imp,
 		*addr = imp->iova + offset;
 		return 0;
 	}
-	p2pdma_dmabuf_resv_lock(imp->buf);
+	if (p2pdma_dmabuf_resv_held(imp->buf))
+		return imp->sgt ? sgt_addr(imp->sgt, offset, addr, &room) : -ENOENT;
+	p2pdma_resv_lock_raw(imp->buf);
 	ret = imp->sgt ? sgt_addr(imp->sgt, offset, addr, &room) : -ENOENT;
-	p2pdma_dmabuf_resv_unlock(imp->buf);
+	p2pdma_resv_unlock_raw(imp->buf);
 	return ret;
 }
 

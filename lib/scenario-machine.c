@@ -476,5 +476,5 @@ static const struct p2pdma_scn_verb verbs[] = {
 };
 
 const struct p2pdma_scn_layer p2pdma_scn_layer_machine = {
-	"machine", verbs, sizeof(verbs) / sizeof(verbs[0]), NULL, 0, m_init, m_fini, NULL,
+	"machine", verbs, sizeof(verbs) / sizeof(verbs[0]), NULL, 0, m_init, m_fini, NULL, NULL,
 };

@@ -741,5 +741,5 @@ static const struct p2pdma_scn_verb verbs[] = {
 };
 
 const struct p2pdma_scn_layer p2pdma_scn_layer_p2pmem = {
-	"p2pmem", verbs, sizeof(verbs) / sizeof(verbs[0]), NULL, 0, NULL, NULL, NULL,
+	"p2pmem", verbs, sizeof(verbs) / sizeof(verbs[0]), NULL, 0, NULL, NULL, NULL, NULL,
 };

@@ -38,12 +38,15 @@
  *	}
  *
  *	static const struct p2pdma_scn_verb verbs[] = {
- *		{ "export", "export BDF BAR [as NAME]", 2, 2,
+ *		{ "my-export", "my-export BDF BAR [as NAME]", 2, 2,
  *		  P2PDMA_SCN_KERNEL | P2PDMA_SCN_AS, do_export },
  *	};
- *	const struct p2pdma_scn_layer p2pdma_scn_layer_dmabuf = {
- *		"dmabuf", verbs, 2, NULL, 0, NULL, NULL, NULL,
+ *	const struct p2pdma_scn_layer p2pdma_scn_layer_mine = {
+ *		"mine", verbs, 1, NULL, 0, NULL, NULL, NULL, NULL,
  *	};
+ *
+ * (lib/scenario-dmabuf.c is the real dma-buf layer: its handles, expect
+ * keyword and step hook are a fuller example.)
  *
  * Rules for a verb:
  *  - argv holds the tokens after the verb ("as NAME" removed; quotes
@@ -63,11 +66,13 @@
  *    drops the kernel (before the kernel is shut down).
  *  - Per-run layer state: init() makes it, fini() frees it,
  *    p2pdma_scn_layer_state() finds it. reboot() runs before a kernel is
- *    shut down (handles are already gone then).
+ *    shut down (handles are already gone then). after() runs after every
+ *    step, whichever layer's verb it was (a trigger in one layer notifies
+ *    objects of another).
  *
  * Expect keywords a layer adds (struct p2pdma_scn_expect_kind) take the
  * expect line's arguments and say whether the step satisfied them, e.g.
- * "expect notification move_notify" in the dma-buf layer.
+ * "expect notified nic rogue" in the dma-buf layer.
  */
 
 struct p2pdma_scn;
@@ -106,11 +111,17 @@ struct p2pdma_scn_layer {
 	int (*init)(struct p2pdma_scn *s, void **state);
 	void (*fini)(struct p2pdma_scn *s, void *state);
 	void (*reboot)(struct p2pdma_scn *s, void *state);
+	/* After every step of any layer (before its expectations): say or
+	 * set what changed in this layer's objects (e.g. which importers got
+	 * move_notify); NULL if none. */
+	void (*after)(struct p2pdma_scn *s, void *state, struct p2pdma_scenario_step *st);
 };
 
 /* The layers, in the order their verbs are looked up. */
 extern const struct p2pdma_scn_layer p2pdma_scn_layer_machine;	/* scenario-machine.c */
 extern const struct p2pdma_scn_layer p2pdma_scn_layer_p2pmem;	/* scenario-p2pmem.c */
+extern const struct p2pdma_scn_layer p2pdma_scn_layer_dmabuf;	/* scenario-dmabuf.c */
+extern const struct p2pdma_scn_layer p2pdma_scn_layer_vfio;	/* scenario-vfio.c */
 
 /* --- for verbs: the run --- */
 
@@ -168,6 +179,14 @@ void p2pdma_scn_handle_forget(struct p2pdma_scn *s, void *obj);
  * kernel is shut down.
  */
 void p2pdma_scn_kernel_replace(struct p2pdma_scn *s, struct p2pdma_kernel *k);
+
+/*
+ * The dma-buf layer's handle for a descriptor another layer's step
+ * returned (VFIO's export): a "dmabuf" handle named by the step's "as
+ * NAME" that later dma-buf verbs take as $NAME. Return: as
+ * p2pdma_scn_handle_add(); the descriptor is closed on failure.
+ */
+int p2pdma_scn_dmabuf_add_fd(struct p2pdma_scn *s, struct p2pdma_scenario_step *st, int fd);
 
 /* Why a verdict came out as it did, in one sentence. */
 void p2pdma_scn_explain(const struct p2pdma_verdict *v, char *buf, size_t len);

@@ -19,6 +19,8 @@
 static const struct p2pdma_scn_layer *const layers[] = {
 	&p2pdma_scn_layer_machine,
 	&p2pdma_scn_layer_p2pmem,
+	&p2pdma_scn_layer_dmabuf,
+	&p2pdma_scn_layer_vfio,
 };
 #define NLAYERS (sizeof(layers) / sizeof(layers[0]))
 
@@ -1196,6 +1198,9 @@ P2PDMA_EXPORT int p2pdma_scenario_run(struct p2pdma_scenario *sc, p2pdma_scenari
 		}
 		if (st.err && *p2pdma_ctx_error(sc->ctx))
 			add_tline(&st, P2PDMA_SCENARIO_SAY, p2pdma_ctx_error(sc->ctx));
+		for (j = 0; j < (int)NLAYERS; j++)
+			if (layers[j]->after)
+				layers[j]->after(s, s->state[j], &st);
 		/* The kernel's own lines: from the boot if the step booted one. */
 		collect_log(s, &st, s->k, s->k == k0 ? from : 0);
 		st.eres = calloc((size_t)l->nexp + 1, sizeof(*st.eres));

@@ -78,6 +78,22 @@ static void vlog(struct p2pdma_vfio_dev *v, const char *fmt, ...)
 	p2pdma_sys_unlock(v->sys);
 }
 
+/*
+ * The triggers take memory_lock and then each buffer's reservation lock
+ * (memory_lock -> resv). A caller that holds a reservation lock (an
+ * importer's path) would wait on itself, or invert the order: refused
+ * with the lock-rule WARNING instead of a deadlock of the model.
+ */
+static int resv_unheld(struct p2pdma_vfio_dev *v, const char *fn)
+{
+	if (!p2pdma_resv_held_any())
+		return 0;
+	p2pdma_sys_lock_violation(v->sys, fn, "called with a dma-buf reservation lock held (memory_lock is taken first)");
+	return p2pdma_err(v->sys->ctx, -EDEADLK,
+			  "%s %s: the caller holds a dma-buf reservation lock; VFIO takes memory_lock, then the reservation locks",
+			  fn, v->pdev->name);
+}
+
 /* --- the exporter ops (§5.5) --- */
 
 static int vbuf_attach(struct p2pdma_dmabuf *buf, struct p2pdma_dmabuf_attach *a)
@@ -96,8 +112,12 @@ static int vbuf_attach(struct p2pdma_dmabuf *buf, struct p2pdma_dmabuf_attach *a
 
 static int vbuf_pin(struct p2pdma_dmabuf_attach *a)
 {
-	(void)a;
-	return -EOPNOTSUPP;	/* 61ceaf236115: pinned importers are refused */
+	struct p2pdma_dmabuf *buf = p2pdma_dmabuf_attach_buf(a);
+
+	/* 61ceaf236115: pinned importers are refused */
+	return p2pdma_err(buf->sys->ctx, -EOPNOTSUPP,
+			  "pin %s: the VFIO exporter refuses to be pinned (revocable memory; 61ceaf236115)",
+			  p2pdma_dmabuf_attach_name(a));
 }
 
 static void vbuf_unpin(struct p2pdma_dmabuf_attach *a)
@@ -412,6 +432,8 @@ out:
 
 P2PDMA_EXPORT int p2pdma_vfio_close(struct p2pdma_vfio_dev *v)
 {
+	if (resv_unheld(v, "vfio_pci_core_close_device"))
+		return -EDEADLK;
 	struct vfio_buf *b, *bn;
 	unsigned int n = 0;
 
@@ -492,6 +514,8 @@ static int need_open(struct p2pdma_vfio_dev *v)
 
 P2PDMA_EXPORT int p2pdma_vfio_write_command(struct p2pdma_vfio_dev *v, uint16_t cmd)
 {
+	if (resv_unheld(v, "vfio_pci_write_config(PCI_COMMAND)"))
+		return -EDEADLK;
 	pthread_mutex_lock(&v->memory_lock);
 	if (need_open(v))
 		return -EBADF;
@@ -513,6 +537,8 @@ P2PDMA_EXPORT uint16_t p2pdma_vfio_command(const struct p2pdma_vfio_dev *vdev)
 P2PDMA_EXPORT int p2pdma_vfio_set_power_state(struct p2pdma_vfio_dev *v,
 					      enum p2pdma_pci_power state)
 {
+	if (resv_unheld(v, "vfio_pm_config_write(PMCSR)"))
+		return -EDEADLK;
 	if (state < P2PDMA_PCI_D0 || state > P2PDMA_PCI_D3COLD)
 		return -EINVAL;
 	pthread_mutex_lock(&v->memory_lock);
@@ -551,6 +577,8 @@ static void function_reset(struct p2pdma_vfio_dev *v)
 
 P2PDMA_EXPORT int p2pdma_vfio_initiate_flr(struct p2pdma_vfio_dev *v, bool af)
 {
+	if (resv_unheld(v, "vfio_exp_config_write(FLR)"))
+		return -EDEADLK;
 	pthread_mutex_lock(&v->memory_lock);
 	if (need_open(v))
 		return -EBADF;
@@ -571,6 +599,8 @@ P2PDMA_EXPORT int p2pdma_vfio_initiate_flr(struct p2pdma_vfio_dev *v, bool af)
 
 P2PDMA_EXPORT int p2pdma_vfio_reset(struct p2pdma_vfio_dev *v)
 {
+	if (resv_unheld(v, "VFIO_DEVICE_RESET"))
+		return -EDEADLK;
 	pthread_mutex_lock(&v->memory_lock);
 	if (need_open(v))
 		return -EBADF;
@@ -592,6 +622,8 @@ P2PDMA_EXPORT int p2pdma_vfio_reset(struct p2pdma_vfio_dev *v)
 
 P2PDMA_EXPORT int p2pdma_vfio_hot_reset(struct p2pdma_vfio_dev *v)
 {
+	if (resv_unheld(v, "VFIO_DEVICE_PCI_HOT_RESET"))
+		return -EDEADLK;
 	const struct p2pdma_topo *t = p2pdma_kernel_topo(v->k);
 	struct p2pdma_vfio_dev **set;
 	size_t i, n = 0;
@@ -627,6 +659,8 @@ P2PDMA_EXPORT int p2pdma_vfio_hot_reset(struct p2pdma_vfio_dev *v)
 		sync_decode(set[i]);
 		if (set[i]->open_count && mem_enabled(set[i]))
 			dma_buf_move(set[i], false);
+		else if (!set[i]->open_count)
+			vlog(set[i], "reset with the bus but not open: nothing is restored (its dma-bufs, if it had any, were revoked for good at close; v9 checks open_count here after v8 dereferenced the NULL vdev of an unopened device)");
 		pthread_mutex_unlock(&set[i]->memory_lock);
 	}
 	free(set);
@@ -635,6 +669,8 @@ P2PDMA_EXPORT int p2pdma_vfio_hot_reset(struct p2pdma_vfio_dev *v)
 
 P2PDMA_EXPORT int p2pdma_vfio_low_power_entry(struct p2pdma_vfio_dev *v, bool wakeup)
 {
+	if (resv_unheld(v, "VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY"))
+		return -EDEADLK;
 	pthread_mutex_lock(&v->memory_lock);
 	if (need_open(v))
 		return -EBADF;
@@ -654,6 +690,8 @@ P2PDMA_EXPORT int p2pdma_vfio_low_power_entry(struct p2pdma_vfio_dev *v, bool wa
 
 P2PDMA_EXPORT int p2pdma_vfio_low_power_exit(struct p2pdma_vfio_dev *v)
 {
+	if (resv_unheld(v, "VFIO_DEVICE_FEATURE_LOW_POWER_EXIT"))
+		return -EDEADLK;
 	pthread_mutex_lock(&v->memory_lock);
 	if (need_open(v))
 		return -EBADF;

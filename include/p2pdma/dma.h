@@ -586,6 +586,23 @@ bool p2pdma_sgt_is_bus_address(const struct p2pdma_sgt *sgt, size_t i);
 int p2pdma_sgt_page(const struct p2pdma_sgt *sgt, size_t i,
 		    const struct p2pdma_provider **provider, uint64_t *phys);
 
+/* How the DMA addresses of a table were made. */
+enum p2pdma_sgt_kind {
+	P2PDMA_SGT_MAP_SG = 0,	/* dma_map_sgtable() over pages (entries may mix bus and mapped addresses) */
+	P2PDMA_SGT_BUS_ADDR = 1,	/* dma_buf_phys_vec_to_sgt(): PCI bus addresses, nothing mapped */
+	P2PDMA_SGT_IOVA = 2,	/* dma_buf_phys_vec_to_sgt(): one IOVA span (dma_iova_link()) */
+	P2PDMA_SGT_MAP_PHYS = 3,	/* dma_buf_phys_vec_to_sgt(): dma_map_phys() per range */
+};
+
+/**
+ * p2pdma_sgt_kind() - which path made a table
+ * @sgt: the table
+ *
+ * Return: map_sg over pages, or the mode dma_buf_phys_vec_to_sgt() took
+ * (BUS_ADDR, one IOVA span, or dma_map_phys() per range).
+ */
+enum p2pdma_sgt_kind p2pdma_sgt_kind(const struct p2pdma_sgt *sgt);
+
 /**
  * p2pdma_sgt_dma_bytes() - the sum of the DMA lengths
  * @sgt: the table

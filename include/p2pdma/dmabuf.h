@@ -238,6 +238,16 @@ size_t p2pdma_dmabuf_num_attachments(struct p2pdma_dmabuf *buf);
 struct p2pdma_kernel *p2pdma_dmabuf_kernel(const struct p2pdma_dmabuf *buf);
 
 /**
+ * p2pdma_dmabuf_provider() - the provider behind a buffer's device memory
+ * @buf: the buffer
+ *
+ * Return: the MMIO provider of a VFIO or MMIO buffer, the provider of the
+ * first P2P page of a pages buffer, or NULL (system pages, other
+ * exporters).
+ */
+const struct p2pdma_provider *p2pdma_dmabuf_provider(const struct p2pdma_dmabuf *buf);
+
+/**
  * p2pdma_kernel_num_dmabufs() - buffers alive (debugfs dma_buf/bufinfo)
  * @k: the kernel
  *
@@ -687,14 +697,44 @@ int p2pdma_dmabuf_export_mmio(struct p2pdma_kernel *k,
  * Map goes through p2pdma_dma_map_sg() (BUS_ADDR entries marked,
  * NOT_SUPPORTED fails -EREMOTEIO); a buffer with P2P pages refuses
  * importers without peer2peer (-EOPNOTSUPP); vmap is offered for system
- * pages only.
+ * pages only. A P2P page is a struct page of the p2pmem pool
+ * (p2pdma/p2pmem.h): every page of a P2P entry must be a ZONE_DEVICE page
+ * of that provider that the pool handed out (not free); exporting
+ * anything else is refused.
  *
- * Return: 0, -EINVAL, -ENOMEM.
+ * Return: 0; -EINVAL (an empty entry, a P2P page outside its provider's
+ * BAR, without a struct page of that provider, or free in its pool);
+ * -ENOMEM.
  */
 int p2pdma_dmabuf_export_pages(struct p2pdma_kernel *k,
 			       const struct p2pdma_sg_page *pages, size_t n,
 			       int flags, void (*release)(void *release_priv),
 			       void *release_priv, struct p2pdma_dmabuf **out);
+
+/**
+ * p2pdma_dmabuf_export_p2pmem() - export pages of a function's p2pmem pool
+ * @k: the kernel
+ * @dev: the providing function (it has a pool: pci_p2pdma_add_resource())
+ * @size: bytes, rounded up to pages
+ * @flags: file flags
+ * @out: the buffer (one reference)
+ *
+ * An exporter of P2P pages as a driver writes one: pci_alloc_p2pmem() of
+ * @size on @dev (one contiguous allocation, owner "dma-buf"), its pages
+ * as the buffer's scatterlist (one entry per ALIGN_DOWN(UINT_MAX,
+ * PAGE_SIZE) bytes, as sg_alloc_table_from_pages() cuts them), exported
+ * with p2pdma_dmabuf_export_pages(); the release frees the allocation
+ * (pci_free_p2pmem()), so the provider's unbind waits for the last
+ * reference.
+ *
+ * Context: the release touches the pool, which is not thread-safe: drop
+ * the last reference on the thread that drives the kernel.
+ *
+ * Return: 0; the errno of p2pdma_p2pmem_alloc() (-ENODEV: no pool or a
+ * dying range, -ENOMEM: no room, -EINVAL: @size 0); -ENOMEM.
+ */
+int p2pdma_dmabuf_export_p2pmem(struct p2pdma_kernel *k, const struct p2pdma_dev *dev,
+				uint64_t size, int flags, struct p2pdma_dmabuf **out);
 
 /**
  * p2pdma_dmabuf_revoke() - revoke or restore a buffer of the model's exporters
@@ -771,6 +811,21 @@ int p2pdma_importer_create(struct p2pdma_kernel *k, enum p2pdma_importer_kind ki
 			   const struct p2pdma_dev *dev, const char *name,
 			   struct p2pdma_importer **out);
 
+/* Importer ops variants (p2pdma_importer_set_flags()). */
+#define P2PDMA_IMPORTER_NO_PEER2PEER	0x1	/* allow_peer2peer false */
+#define P2PDMA_IMPORTER_NO_MOVE_NOTIFY	0x2	/* ops without move_notify */
+
+/**
+ * p2pdma_importer_set_flags() - attach with other importer ops
+ * @imp: the importer (holding no buffer; not a static one: it has no ops)
+ * @flags: P2PDMA_IMPORTER_NO_PEER2PEER (a dynamic importer that needs
+ *         struct pages: P2P exporters refuse it), _NO_MOVE_NOTIFY (ops
+ *         without move_notify: dma_buf_dynamic_attach() refuses them)
+ *
+ * Return: 0, -EBUSY (holds a buffer), -EINVAL (unknown bits, static).
+ */
+int p2pdma_importer_set_flags(struct p2pdma_importer *imp, unsigned int flags);
+
 /**
  * p2pdma_importer_destroy() - release what it holds and free it
  * @imp: the importer or NULL
@@ -790,10 +845,82 @@ void p2pdma_importer_destroy(struct p2pdma_importer *imp);
 int p2pdma_importer_import(struct p2pdma_importer *imp, struct p2pdma_dmabuf *buf);
 
 /**
+ * p2pdma_importer_attach() - take a buffer (its own reference) and only attach
+ * @imp: the importer (holding no buffer)
+ * @buf: the buffer
+ *
+ * dma_buf_dynamic_attach() with the importer's ops (dma_buf_attach() for
+ * a static importer), nothing else: pin and map are separate steps
+ * (p2pdma_importer_pin(), p2pdma_importer_map_attachment()).
+ *
+ * Return: 0 or the attach error (-EOPNOTSUPP, -ENODEV, -EINVAL,
+ * -EDEADLK...), with nothing held.
+ */
+int p2pdma_importer_attach(struct p2pdma_importer *imp, struct p2pdma_dmabuf *buf);
+
+/**
+ * p2pdma_importer_pin() - dma_buf_pin() of its attachment
+ * @imp: the importer
+ *
+ * The caller holds the buffer's reservation lock, as the convention says
+ * (the core checks it).
+ *
+ * Return: 0; the core's or exporter's error (-EINVAL static attachment,
+ * -EOPNOTSUPP the exporter refuses, -EDEADLK lock not held); -ENOENT
+ * without a buffer.
+ */
+int p2pdma_importer_pin(struct p2pdma_importer *imp);
+
+/**
+ * p2pdma_importer_unpin() - dma_buf_unpin() of its attachment
+ * @imp: the importer
+ *
+ * Return: 0; -EINVAL (not pinned); -EDEADLK (lock not held); -ENOENT.
+ */
+int p2pdma_importer_unpin(struct p2pdma_importer *imp);
+
+/**
+ * p2pdma_importer_map_attachment() - dma_buf_map_attachment[_unlocked]()
+ * @imp: the importer (holding no mapping)
+ * @unlocked: the _unlocked variant (takes the lock; the caller must not
+ *            hold it); else the caller holds the reservation lock
+ *
+ * The table becomes the importer's mapping (what its DMA uses and its
+ * move_notify drops).
+ *
+ * Return: 0 or the map error (-ENODEV revoked, -EINVAL unreachable,
+ * -EREMOTEIO, -EDEADLK the lock rule...); -EBUSY (it holds a mapping
+ * already), -ENOENT (no buffer).
+ */
+int p2pdma_importer_map_attachment(struct p2pdma_importer *imp, bool unlocked);
+
+/**
+ * p2pdma_importer_unmap_attachment() - dma_buf_unmap_attachment[_unlocked]()
+ * @imp: the importer
+ * @unlocked: as p2pdma_importer_map_attachment()
+ *
+ * Return: 0, -ENOENT (no mapping), -EDEADLK (the lock rule).
+ */
+int p2pdma_importer_unmap_attachment(struct p2pdma_importer *imp, bool unlocked);
+
+/**
+ * p2pdma_importer_detach() - dma_buf_detach() as is, then drop the buffer
+ * @imp: the importer
+ *
+ * Unlike p2pdma_importer_release() nothing is unmapped or unpinned first:
+ * the core unmaps what is still mapped (with its WARNING) and drops the
+ * pins.
+ *
+ * Return: 0, -ENOENT (no buffer), -EDEADLK (the reservation lock is held).
+ */
+int p2pdma_importer_detach(struct p2pdma_importer *imp);
+
+/**
  * p2pdma_importer_release() - unmap, unpin, detach and drop the buffer
  * @imp: the importer
  *
- * Return: 0, or -ENOENT when it holds no buffer.
+ * Return: 0, -ENOENT when it holds no buffer, -EDEADLK when the calling
+ * thread holds the reservation lock (nothing is done).
  */
 int p2pdma_importer_release(struct p2pdma_importer *imp);
 

@@ -7,18 +7,20 @@
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# Every bundled scenario runs with all its expectations holding.
+# Every bundled scenario runs with all its expectations holding, and
+# checks something (at least one expectation per scenario).
 n=0
 for f in "$SRC"/examples/scenarios/*.p2ps; do
 	[ -e "$f" ] || continue
 	n=$((n + 1))
 	if out=$("$BIN" run --quiet "$f" 2>&1); then
 		grep -q ", 0 failed$" <<<"$out" && ok || bad "$f: $out"
+		grep -qE ", [1-9][0-9]* expectations?, 0 failed$" <<<"$out" && ok || bad "$f checks nothing: $out"
 	else
 		bad "$f exits $?: $out"
 	fi
 done
-[ "$n" -ge 8 ] && ok || bad "only $n scenarios in examples/scenarios"
+[ "$n" -ge 24 ] && ok || bad "only $n scenarios in examples/scenarios"
 
 # --json: one object per step, each parses, errno names where they fail.
 f=$SRC/examples/scenarios/teardown.p2ps
@@ -39,6 +41,24 @@ for line in open(sys.argv[1]):
     for e in o["expects"]:
         assert e["held"] is True, e
 assert "EINPROGRESS" in names and "ETIMEDOUT" in names, names
+EOF
+fi
+
+# --json of the dma-buf and VFIO layers: the importers told, the map type,
+# the errno of a use after revoke.
+f=$SRC/examples/scenarios/dmabuf-move-notify.p2ps
+"$BIN" run --json "$f" >"$tmp/dmabuf.json" 2>"$tmp/err" && ok || bad "run --json $f failed"
+if command -v python3 >/dev/null; then
+	python3 - "$tmp/dmabuf.json" <<'EOF' && ok || bad "--json of the dma-buf verbs"
+import json, sys
+steps = [json.loads(l) for l in open(sys.argv[1])]
+revoke = [o for o in steps if o["verb"] == "revoke"][0]
+assert revoke["fields"]["notified"] == "nic rogue pinned ufd", revoke
+assert revoke["fields"]["move_notify"] == "4", revoke
+assert any(l["kind"] == "dmesg" and "Invalidate callback" in l["text"] for l in revoke["lines"])
+stale = [o for o in steps if o["errno_name"] == "ESTALE"]
+assert len(stale) == 2 and all(o["verb"] == "dma-write" for o in stale), stale
+assert any(o["fields"].get("map") == "BUS_ADDR" and o["fields"].get("mode") == "bus_addr" for o in steps)
 EOF
 fi
 
@@ -78,6 +98,12 @@ malformed bad-number "bad-number.p2ps:3: alloc: '4Q' is not a number" $'machine 
 malformed late-switch "late-switch.p2ps:3: kernel: policy switches go before boot" $'machine example workstation\nboot\nkernel 6.1'
 malformed bad-kernel "bad-kernel.p2ps:2: kernel: 'banana'" $'machine example workstation\nkernel banana'
 malformed twice "twice.p2ps:5: alloc: \$a is already defined" $'machine example workstation\nboot\nadd-resource 0000:01:00.0 1\nalloc 0000:01:00.0 4K as a\nalloc 0000:01:00.0 4K as a'
+malformed swapped "swapped.p2ps:5: attach: \$b is a dmabuf, not a importer" $'machine example workstation\nboot\nexport system 0x100000000:4K as b\nimporter rdma 0000:04:00.0 as i\nattach $b $i'
+malformed bad-export "bad-export.p2ps:3: export: 'dram': export system|p2pmem|mmio" $'machine example workstation\nboot\nexport dram 0:4K'
+malformed bad-range "bad-range.p2ps:3: export: '4K': a range is OFFSET:LENGTH" $'machine example workstation\nboot\nexport system 4K'
+malformed bad-field "bad-field.p2ps:3: vfio-feature: 'size=4': argsz=" $'machine example workstation\nboot\nvfio-feature 0000:01:00.0 size=4'
+malformed bad-quirk "bad-quirk.p2ps:3: quirk: quirk NAME on|off" $'machine example workstation\nboot\nquirk fast on'
+malformed put-twice "put-twice.p2ps:5: put: \$b: no such handle" $'machine example workstation\nboot\nexport system 0x100000000:4K as b\nput $b\nput $b'
 
 # Includes: relative to the including file; cycles and depth refused.
 mkdir -p "$tmp/inc/sub"
@@ -98,19 +124,23 @@ printf 'machine example workstation\n' >"$tmp/inc/d18.p2ps"
 "$BIN" run >/dev/null 2>&1
 [ $? = 2 ] && ok || bad "run without a script does not exit 2"
 
-# The README's transcript is what the scenario prints (no drift).
+# The README's transcripts are what the scenarios print (no drift): every
+# run-transcript block, its first line the command, the rest its output.
 readme=$SRC/README.md
-if grep -q '<!-- run-transcript:begin -->' "$readme"; then
-	sed -n '/<!-- run-transcript:begin -->/,/<!-- run-transcript:end -->/p' "$readme" |
-		sed -n '/^```$/,/^```$/p' | sed '1d;$d' >"$tmp/readme.txt"
-	cmd=$(head -1 "$tmp/readme.txt" | sed 's/^\$ //')
+awk -v dir="$tmp" '/<!-- run-transcript:begin -->/ { n++; f = dir "/readme-" n ".txt"; on = 1; next }
+	/<!-- run-transcript:end -->/ { on = 0 }
+	on && !/^```$/ { print > f }' "$readme"
+blocks=0
+for b in "$tmp"/readme-*.txt; do
+	[ -e "$b" ] || continue
+	blocks=$((blocks + 1))
+	cmd=$(head -1 "$b" | sed 's/^\$ //')
 	(cd "$SRC" && eval "${cmd/p2pdma/$BIN}") >"$tmp/actual.txt" 2>&1
-	if diff -u <(tail -n +2 "$tmp/readme.txt") "$tmp/actual.txt" >"$tmp/diff"; then
+	if [ "$(wc -l <"$tmp/actual.txt")" -gt 3 ] && diff -u <(tail -n +2 "$b") "$tmp/actual.txt" >"$tmp/diff"; then
 		ok
 	else
-		bad "README transcript differs from the scenario's output:"; head -20 "$tmp/diff"
+		bad "README transcript $blocks ($cmd) differs from the scenario's output:"; head -20 "$tmp/diff"
 	fi
-else
-	bad "README.md has no run-transcript block"
-fi
+done
+[ "$blocks" -ge 2 ] && ok || bad "README.md has $blocks run-transcript blocks, expected the NVMe-oF and the VFIO one"
 finish

@@ -900,15 +900,24 @@ static void test_pages_exporters_system_and_p2p(void **state)
 {
 	struct p2pdma_kernel *k = boot("xeon-8gpu", "6.19", -1);
 	struct p2pdma_sg_page sys_pages[2] = { { NULL, 0x100000000ULL, 4096 }, { NULL, 0x100004000ULL, 4096 } };
-	struct p2pdma_sg_page p2p_pages[2] = {
-		{ provider(k, "aa:00.0", 1), bar(k, "aa:00.0", 1), 4096 },
-		{ NULL, 0x100008000ULL, 4096 },
-	};
+	struct p2pdma_sg_page p2p_pages[2] = { { NULL, 0, 4096 }, { NULL, 0x100008000ULL, 4096 } };
 	struct p2pdma_dmabuf *sb, *pb;
 	struct p2pdma_importer *st, *dy;
+	uint64_t kva;
 	char out[3] = "";
 
 	(void)state;
+	/* A P2P page is a page of the pool: the BAR's struct pages, handed out. */
+	assert_int_equal(p2pdma_kernel_add_resource(k, dev(k, "aa:00.0"), 1, 2 << 20, 0), 0);
+	p2p_pages[0].provider = provider(k, "aa:00.0", 1);
+	p2p_pages[0].phys = bar(k, "aa:00.0", 1);
+	assert_int_equal(p2pdma_dmabuf_export_pages(k, p2p_pages, 2, 0, NULL, NULL, &pb), -EINVAL);
+	assert_non_null(strstr(p2pdma_ctx_error(ctx), "is free in the pool"));
+	p2p_pages[0].phys = bar(k, "aa:00.0", 1) + (4 << 20);	/* in the BAR, no struct page */
+	assert_int_equal(p2pdma_dmabuf_export_pages(k, p2p_pages, 2, 0, NULL, NULL, &pb), -EINVAL);
+	assert_non_null(strstr(p2pdma_ctx_error(ctx), "has no struct page"));
+	assert_int_equal(p2pdma_p2pmem_alloc(k, dev(k, "aa:00.0"), 4096, "test", &kva), 0);
+	p2p_pages[0].phys = p2pdma_p2pmem_virt_to_phys(k, kva);
 	assert_int_equal(p2pdma_dmabuf_export_pages(k, sys_pages, 2, 0, NULL, NULL, &sb), 0);
 	assert_int_equal(p2pdma_importer_create(k, P2PDMA_IMPORTER_STATIC, dev(k, "ac:00.0"), NULL, &st), 0);
 	assert_int_equal(p2pdma_importer_import(st, sb), 0);
@@ -934,6 +943,119 @@ static void test_pages_exporters_system_and_p2p(void **state)
 	assert_int_equal(p2pdma_dmabuf_mmap(pb, 0, 4096), -EINVAL);
 	assert_int_equal(p2pdma_dmabuf_put(sb), 0);
 	assert_int_equal(p2pdma_dmabuf_put(pb), 0);
+	assert_int_equal(p2pdma_p2pmem_free(k, dev(k, "aa:00.0"), kva, 4096), 0);
+	p2pdma_kernel_shutdown(k);
+}
+
+/* The importer's steps one by one, and its ops variants (§4.2, §4.4, §4.5). */
+static void test_importer_steps_follow_the_core_rules(void **state)
+{
+	struct p2pdma_kernel *k = boot("xeon-8gpu", "6.19", -1);
+	struct p2pdma_dmabuf *buf = mmio_buf(k, "aa:00.0", 1, 2);
+	struct p2pdma_importer *imp, *st;
+	uint64_t addr;
+
+	(void)state;
+	assert_int_equal(p2pdma_importer_create(k, P2PDMA_IMPORTER_RDMA_DYNAMIC, dev(k, "ac:00.0"), "nic", &imp), 0);
+	assert_int_equal(p2pdma_importer_create(k, P2PDMA_IMPORTER_STATIC, dev(k, "ac:00.0"), NULL, &st), 0);
+	assert_int_equal(p2pdma_importer_set_flags(st, P2PDMA_IMPORTER_NO_PEER2PEER), -EINVAL);
+	assert_int_equal(p2pdma_importer_set_flags(imp, 0x80), -EINVAL);
+	/* Ops without move_notify: the core refuses (WARNING). */
+	assert_int_equal(p2pdma_importer_set_flags(imp, P2PDMA_IMPORTER_NO_MOVE_NOTIFY), 0);
+	assert_int_equal(p2pdma_importer_attach(imp, buf), -EINVAL);
+	assert_int_equal(log_has(k, "importer ops without move_notify"), 1);
+	/* Dynamic but no peer2peer: this MMIO exporter refuses. */
+	assert_int_equal(p2pdma_importer_set_flags(imp, P2PDMA_IMPORTER_NO_PEER2PEER), 0);
+	assert_int_equal(p2pdma_importer_attach(imp, buf), -EOPNOTSUPP);
+	assert_int_equal(p2pdma_importer_set_flags(imp, 0), 0);
+	assert_int_equal(p2pdma_importer_attach(imp, buf), 0);
+	assert_int_equal(p2pdma_importer_set_flags(imp, 0), -EBUSY);
+	assert_false(p2pdma_importer_mapped(imp));	/* attach maps nothing */
+	/* map and pin need the lock; the _unlocked variant must not have it. */
+	assert_int_equal(p2pdma_importer_map_attachment(imp, false), -EDEADLK);
+	assert_int_equal(p2pdma_importer_pin(imp), -EDEADLK);
+	assert_int_equal(p2pdma_dmabuf_resv_lock(buf), 0);
+	assert_int_equal(p2pdma_importer_map_attachment(imp, true), -EDEADLK);
+	assert_int_equal(p2pdma_importer_pin(imp), 0);	/* no pin op: a no-op */
+	assert_int_equal(p2pdma_importer_map_attachment(imp, false), 0);
+	assert_int_equal(p2pdma_importer_map_attachment(imp, false), -EBUSY);
+	assert_true(p2pdma_importer_mapped(imp));	/* a query with the lock held */
+	assert_int_equal(p2pdma_importer_dma_address(imp, 0, &addr), 0);
+	assert_int_equal(addr, dev(k, "aa:00.0")->bars[1].bus);
+	/* Paths that take the lock themselves fail, and keep the caller's lock. */
+	assert_int_equal(p2pdma_importer_write(imp, 0, "x", 1), -EDEADLK);
+	assert_int_equal(p2pdma_importer_release(imp), -EDEADLK);
+	assert_int_equal(p2pdma_importer_detach(imp), -EDEADLK);
+	assert_true(p2pdma_dmabuf_resv_held(buf));
+	assert_int_equal(p2pdma_importer_unpin(imp), 0);
+	assert_int_equal(p2pdma_importer_unpin(imp), -EINVAL);
+	assert_int_equal(p2pdma_dmabuf_resv_unlock(buf), 0);
+	assert_int_equal(p2pdma_importer_write(imp, 0, "x", 1), 0);
+	/* detach as is: the core unmaps what is left, with its WARNING. */
+	assert_int_equal(p2pdma_importer_detach(imp), 0);
+	assert_int_equal(log_has(k, "nic detaches with 1 mapping(s)"), 1);
+	assert_int_equal(p2pdma_importer_detach(imp), -ENOENT);
+	assert_int_equal(p2pdma_importer_attach(imp, buf), 0);
+	assert_int_equal(p2pdma_importer_map_attachment(imp, true), 0);
+	assert_int_equal(p2pdma_importer_unmap_attachment(imp, true), 0);
+	assert_int_equal(p2pdma_importer_unmap_attachment(imp, true), -ENOENT);
+	p2pdma_importer_destroy(imp);
+	p2pdma_importer_destroy(st);
+	assert_int_equal(p2pdma_dmabuf_num_attachments(buf), 0);
+	assert_int_equal(p2pdma_dmabuf_put(buf), 0);
+	p2pdma_kernel_shutdown(k);
+}
+
+/* The P2P-pages exporter on the pool: pages from pci_alloc_p2pmem(), back at release. */
+static void test_p2pmem_exporter_takes_pool_pages(void **state)
+{
+	struct p2pdma_kernel *k = boot("nvmeof-target", "6.19", -1);
+	const struct p2pdma_dev *cmb = dev(k, "1a:00.0");
+	const struct p2pdma_provider *prov;
+	struct p2pdma_pool_info pi;
+	struct p2pdma_page_info pg;
+	struct p2pdma_dmabuf *buf;
+	struct p2pdma_importer *nic;
+	uint64_t phys;
+	char out[6] = "";
+
+	(void)state;
+	assert_int_equal(p2pdma_dmabuf_export_p2pmem(k, cmb, 64 << 10, 0, &buf), -ENODEV);	/* no pool */
+	assert_int_equal(p2pdma_kernel_add_resource(k, cmb, 4, 0, 0), 0);
+	assert_int_equal(p2pdma_dmabuf_export_p2pmem(k, cmb, 0, 0, &buf), -EINVAL);
+	assert_int_equal(p2pdma_dmabuf_export_p2pmem(k, cmb, 1ULL << 30, 0, &buf), -ENOMEM);
+	assert_int_equal(p2pdma_dmabuf_export_p2pmem(k, cmb, (60 << 10) + 1, 0, &buf), 0);
+	assert_int_equal(p2pdma_p2pmem_pool_get_info(k, cmb, &pi, sizeof(pi)), 0);
+	assert_int_equal(pi.size - pi.available, 64 << 10);	/* rounded up to pages */
+	assert_int_equal(p2pdma_dmabuf_size(buf), 64 << 10);
+	assert_string_equal(p2pdma_dmabuf_exp_name(buf), "p2pdma_p2p_pages");
+	prov = p2pdma_dmabuf_provider(buf);
+	assert_non_null(prov);
+	assert_ptr_equal(p2pdma_provider_owner(prov), cmb);
+	/* The NIC below the same switch maps them: one BUS_ADDR entry, the pool's page. */
+	assert_int_equal(p2pdma_importer_create(k, P2PDMA_IMPORTER_RDMA_DYNAMIC, dev(k, "19:00.0"), "nic", &nic), 0);
+	assert_int_equal(p2pdma_importer_import(nic, buf), 0);
+	assert_int_equal(p2pdma_importer_map(nic), 0);
+	assert_int_equal(p2pdma_sgt_kind(p2pdma_importer_sgt(nic)), P2PDMA_SGT_MAP_SG);
+	assert_int_equal(p2pdma_sgt_nents(p2pdma_importer_sgt(nic)), 1);
+	assert_true(p2pdma_sgt_is_bus_address(p2pdma_importer_sgt(nic), 0));
+	assert_int_equal(p2pdma_sgt_page(p2pdma_importer_sgt(nic), 0, &prov, &phys), 0);
+	assert_ptr_equal(prov, p2pdma_dmabuf_provider(buf));
+	p2pdma_page_get_info(k, phys, &pg, sizeof(pg));
+	assert_int_equal(pg.kind, P2PDMA_PAGE_P2PDMA);
+	assert_int_equal(pg.state, P2PDMA_PAGE_KERNEL);
+	assert_int_equal(p2pdma_sgt_dma_address(p2pdma_importer_sgt(nic), 0),
+			 p2pdma_provider_bus_addr_map(prov, phys));
+	assert_int_equal(p2pdma_importer_write(nic, 0x100, "cmb!", 5), 0);
+	assert_int_equal(p2pdma_phys_read(k, phys + 0x100, out, 5), 0);
+	assert_string_equal(out, "cmb!");
+	/* The provider's unbind waits for the buffer, which holds the pages. */
+	assert_int_equal(p2pdma_dmabuf_put(buf), 0);
+	assert_int_equal(p2pdma_kernel_unbind(k, cmb), -EINPROGRESS);
+	assert_int_equal(log_has(k, "'dma-buf'"), 1);
+	p2pdma_importer_destroy(nic);	/* the last reference: release, pages back */
+	assert_int_equal(log_has(k, "the unbind completes"), 1);
+	assert_null(p2pdma_kernel_driver(k, cmb));
 	p2pdma_kernel_shutdown(k);
 }
 
@@ -1164,6 +1286,8 @@ int main(void)
 		cmocka_unit_test(test_pinned_importer_is_unsafe_with_revocable_exporters),
 		cmocka_unit_test(test_iommufd_importer_single_range_revoked_for_good),
 		cmocka_unit_test(test_pages_exporters_system_and_p2p),
+		cmocka_unit_test(test_p2pmem_exporter_takes_pool_pages),
+		cmocka_unit_test(test_importer_steps_follow_the_core_rules),
 		cmocka_unit_test(test_allocation_failure_at_every_site_is_clean),
 		cmocka_unit_test(test_threads_map_while_the_exporter_revokes),
 	};

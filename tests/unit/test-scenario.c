@@ -5,11 +5,14 @@
 #include <string.h>
 
 #include "fixtures.h"
+#include "dmabuf-private.h"
 #include "scenario-private.h"
 
 static const struct p2pdma_scn_layer *const all[] = {
 	&p2pdma_scn_layer_machine,
 	&p2pdma_scn_layer_p2pmem,
+	&p2pdma_scn_layer_dmabuf,
+	&p2pdma_scn_layer_vfio,
 };
 
 /* Verb names are unique across layers; usages start with the name. */
@@ -35,7 +38,19 @@ static void test_verb_tables(void **state)
 						fail_msg("verb %s defined twice", v->name);
 		}
 	}
-	assert_true(n >= 30);
+	assert_true(n >= 70);
+	/* Expect keywords too, and none shadows a core one. */
+	for (a = 0; a < sizeof(all) / sizeof(all[0]); a++)
+		for (i = 0; i < all[a]->nexpects; i++) {
+			const char *w = all[a]->expects[i].name;
+
+			assert_true(strcmp(w, "ok") && strcmp(w, "errno") && strcmp(w, "dmesg") &&
+				    strcmp(w, "no-dmesg") && strcmp(w, "note") && !p2pdma_errno_value(w));
+			for (b = a; b < sizeof(all) / sizeof(all[0]); b++)
+				for (j = b == a ? i + 1 : 0; j < all[b]->nexpects; j++)
+					if (!strcmp(w, all[b]->expects[j].name))
+						fail_msg("expect %s defined twice", w);
+		}
 }
 
 static void test_numbers(void **state)
@@ -162,6 +177,52 @@ static void test_run(void **state)
 	p2pdma_ctx_destroy(ctx);
 }
 
+/*
+ * A script that ends, or boots again, holding reservation locks and
+ * importers: the run lets go of every lock before anything is destroyed
+ * (no deadlock, nothing held after the run), and a second run is the same.
+ */
+static void test_locks_released_at_reboot_and_end(void **state)
+{
+	const char *text =
+		"machine example xeon-8gpu\n"
+		"kernel 6.19\n"
+		"boot\n"
+		"unbind 0000:aa:00.0\n"
+		"vfio-bind 0000:aa:00.0 as gpu\n"
+		"vfio-open $gpu\n"
+		"vfio-feature $gpu region=1 ranges=0:2M as vbuf\n"
+		"importer hostile 0000:ac:00.0 as rogue\n"
+		"import $rogue $vbuf\n"
+		"resv-lock $vbuf\n"
+		"vfio-command $gpu 0\n"
+		"expect EDEADLK\n"
+		"boot\n"
+		"p2pdma-init 0000:aa:00.0\n"
+		"export mmio 0000:aa:00.0 1 0:2M as vram\n"
+		"importer rdma 0000:ac:00.0 as nic\n"
+		"import $nic $vram\n"
+		"resv-lock $vram\n"
+		"map $nic\n"
+		"expect ok\n"
+		"importer rdma 0000:ab:00.0 as late\n";
+	struct p2pdma_ctx *ctx = fixture_ctx();
+	struct p2pdma_scenario *sc;
+	struct seen s = { 0 };
+	unsigned int failed;
+	int run;
+
+	(void)state;
+	assert_int_equal(p2pdma_scenario_load_string(ctx, text, "t", NULL, &sc), 0);
+	for (run = 0; run < 2; run++) {
+		assert_int_equal(p2pdma_scenario_run(sc, on_step, &s, &failed), 0);
+		assert_int_equal(failed, 0);
+		assert_false(p2pdma_resv_held_any());
+	}
+	p2pdma_scenario_destroy(sc);
+	p2pdma_ctx_destroy(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -170,6 +231,7 @@ int main(void)
 		cmocka_unit_test(test_errno_names),
 		cmocka_unit_test(test_sandbox),
 		cmocka_unit_test(test_run),
+		cmocka_unit_test(test_locks_released_at_reboot_and_end),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

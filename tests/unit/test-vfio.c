@@ -610,6 +610,27 @@ static void test_hot_reset_restores_only_open_devices(void **state)
 	assert_true(p2pdma_dmabuf_revoked(w.buf));
 	assert_int_equal(p2pdma_vfio_hot_reset(other), 0);
 	assert_true(p2pdma_dmabuf_revoked(w.buf));
+	assert_int_equal(log_has(w.k, "vfio-pci 0000:42:00.0: reset with the bus but not open"), 1);
+	watch_end(&w);
+}
+
+/* memory_lock before the reservation locks: a trigger called with one held is refused. */
+static void test_triggers_refuse_a_caller_holding_a_reservation_lock(void **state)
+{
+	struct watch w;
+
+	(void)state;
+	watch_start(&w, "xeon-8gpu", "aa:00.0", "ac:00.0", NULL);
+	assert_int_equal(p2pdma_dmabuf_resv_lock(w.buf), 0);
+	assert_int_equal(p2pdma_vfio_write_command(w.v, 0), -EDEADLK);
+	assert_int_equal(p2pdma_vfio_reset(w.v), -EDEADLK);
+	assert_int_equal(p2pdma_vfio_close(w.v), -EDEADLK);
+	assert_true(log_has(w.k, "memory_lock is taken first") >= 3);
+	assert_int_equal(p2pdma_dmabuf_resv_unlock(w.buf), 0);
+	assert_false(p2pdma_dmabuf_revoked(w.buf));
+	assert_true(p2pdma_vfio_is_open(w.v));
+	assert_int_equal(p2pdma_vfio_write_command(w.v, 0), 0);
+	assert_true(p2pdma_dmabuf_revoked(w.buf));
 	watch_end(&w);
 }
 
@@ -916,6 +937,7 @@ int main(void)
 		cmocka_unit_test(test_d3_revokes_d0_restores),
 		cmocka_unit_test(test_flr_and_device_reset),
 		cmocka_unit_test(test_hot_reset_restores_only_open_devices),
+		cmocka_unit_test(test_triggers_refuse_a_caller_holding_a_reservation_lock),
 		cmocka_unit_test(test_low_power_entry_exit_and_wakeup),
 		cmocka_unit_test(test_export_in_low_power_starts_live),
 		cmocka_unit_test(test_export_with_memory_off_succeeds_revoked),
