@@ -22,8 +22,9 @@ static const char topo_help[] =
 "HB means the traffic is forced up through the host bridge (ACS redirect),\n"
 "NS that the kernel refuses P2PDMA for the pair. The legend under the\n"
 "matrix says what each mark means; doc/pictures.md cites the sources.\n"
-"CPU Affinity and NUMA Affinity come from the source (sysfs numa_node);\n"
-"'unknown' where it does not record them.\n"
+"CPU Affinity and NUMA Affinity come from the source (sysfs local_cpulist\n"
+"and numa_node, hwloc's cpusets); 'unknown' where it does not record them\n"
+"(lspci dumps and text, JSON topologies without them).\n"
 "\n"
 "  --json   machine-readable output\n"
 "\n"
@@ -149,6 +150,14 @@ static const char *numa_text(const struct p2pdma_dev *d, char *buf, size_t len)
 	return buf;
 }
 
+static const char *cpus_text(const struct p2pdma_dev *d)
+{
+	struct p2pdma_dev_info in;
+
+	p2pdma_dev_get_info(d, &in, sizeof(in));
+	return in.local_cpulist ? in.local_cpulist : "unknown";
+}
+
 /* Columns [start, end); the affinity columns after the last block. */
 static void block(struct topo_view *tv, size_t start, size_t end, int cw, bool last)
 {
@@ -171,7 +180,8 @@ static void block(struct topo_view *tv, size_t start, size_t end, int cw, bool l
 			fprintf(out, "%-*s", j + 1 < end || last ? cw : 0, c);
 		}
 		if (last)
-			fprintf(out, "%-14s%s", "unknown", numa_text(tv->devs[i], nb, sizeof(nb)));
+			fprintf(out, "%-13s %s", cpus_text(tv->devs[i]),
+				numa_text(tv->devs[i], nb, sizeof(nb)));
 		fputc('\n', out);
 	}
 }
@@ -247,7 +257,6 @@ static void key_text(struct topo_view *tv)
 			in.vendor, in.device, in.device_name ? "  " : "",
 			in.device_name ? in.device_name : "");
 	}
-	fprintf(out, "CPU affinity: unknown (no source records a function's local_cpulist)\n");
 }
 
 static int topo_text(struct topo_view *tv)
@@ -289,11 +298,11 @@ static json_t *devices_json(struct topo_view *tv)
 		struct p2pdma_dev_info in;
 
 		p2pdma_dev_get_info(tv->devs[i], &in, sizeof(in));
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:o, s:n}",
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:o, s:s?}",
 			"label", tv->label[i], "bdf", in.bdf, "kind", kind_json[tv->kind[i]],
 			"name", in.device_name, "driver", in.driver,
 			"numa_node", in.numa_node < 0 ? json_null() : json_integer(in.numa_node),
-			"cpu_affinity"));
+			"cpu_affinity", in.local_cpulist));
 	}
 	return arr;
 }

@@ -50,6 +50,9 @@ struct hx {
 	bool names_on;
 	unsigned int nwarn;
 	unsigned int npci;	/* Bridge and PCIDev objects seen */
+	/* The cpuset of the nearest CPU-side ancestor (Machine, Package,
+	 * Group...) of the objects being walked: their local CPUs. */
+	const char *cpuset;
 };
 
 static void warn(struct hx *hx, const xmlNode *n, const char *fmt, ...)
@@ -257,6 +260,10 @@ static int add_function(struct hx *hx, const xmlNode *n, bool bridge,
 		if (ret)
 			return p2pdma_err(hx->ctx, ret, "%s: out of memory", hx->name);
 	}
+	if (hx->cpuset) {
+		/* Empty, infinite or malformed sets leave it unknown. */
+		d->local_cpulist = p2pdma_cpulist_from_bitmap(hx->cpuset);
+	}
 	*out = d;
 	return 0;
 }
@@ -331,7 +338,17 @@ static int walk(struct hx *hx, const xmlNode *n, struct p2pdma_dev *parent_bridg
 			if (ret)
 				return ret;
 		}
-		ret = walk(hx, c, pb, pdom, pbus);
+		{
+			const char *saved = hx->cpuset, *cs = NULL;
+
+			if (strcmp(type, "Bridge") && strcmp(type, "PCIDev") && strcmp(type, "OSDev") &&
+			    strcmp(type, "Misc"))
+				cs = attr(c, "cpuset", &bad);
+			if (cs && !bad)
+				hx->cpuset = cs;
+			ret = walk(hx, c, pb, pdom, pbus);
+			hx->cpuset = saved;
+		}
 		if (ret)
 			return ret;
 	}

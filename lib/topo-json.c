@@ -662,7 +662,7 @@ static const char *const dev_keys[] = {
 	"bdf", "vendor", "device", "subsystem_vendor", "subsystem_device", "class",
 	"revision", "header_type", "multifunction", "pcie_type", "primary_bus",
 	"secondary_bus", "subordinate_bus", "windows", "bars", "acs", "sriov",
-	"iommu_group", "numa_node", "driver", "link", "p2pmem", NULL,
+	"iommu_group", "numa_node", "local_cpulist", "driver", "link", "p2pmem", NULL,
 };
 
 static int load_dev(const struct jload *ld, json_t *d, const char *path,
@@ -727,6 +727,7 @@ static int load_dev(const struct jload *ld, json_t *d, const char *path,
 		return ret;
 	if ((ret = get_opt_int(ld, d, path, "iommu_group", &dev->iommu_group)) ||
 	    (ret = get_opt_int(ld, d, path, "numa_node", &dev->numa_node)) ||
+	    (ret = get_str(ld, d, path, "local_cpulist", &dev->local_cpulist)) ||
 	    (ret = get_str(ld, d, path, "driver", &dev->driver)) ||
 	    (ret = get_str(ld, d, path, "comment", &dev->label)))
 		return ret;
@@ -1129,6 +1130,8 @@ static json_t *export_dev(struct jout *o, const struct p2pdma_dev *d)
 		put(o, obj, "iommu_group", json_integer(d->iommu_group));
 	if (d->numa_node != -1)
 		put(o, obj, "numa_node", json_integer(d->numa_node));
+	if (d->local_cpulist)
+		put(o, obj, "local_cpulist", json_string(d->local_cpulist));
 	if (d->driver)
 		put(o, obj, "driver", json_string(d->driver));
 	if (d->link.speed || d->link.width || d->link.max_speed || d->link.max_width) {

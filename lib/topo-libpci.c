@@ -739,6 +739,18 @@ static void sysfs_link(struct p2pdma_dev *dev, const char *devdir)
 		dev->link.max_width = (uint8_t)v;
 }
 
+/* local_cpulist: the CPUs of the function's NUMA node (or all of them). */
+static void sysfs_cpulist(struct p2pdma_dev *dev, const char *devdir)
+{
+	char path[4096], buf[P2PDMA_CPULIST_MAX + 2];
+
+	snprintf(path, sizeof(path), "%s/local_cpulist", devdir);
+	if (dev->local_cpulist || read_line(path, buf, sizeof(buf)) ||
+	    !p2pdma_cpulist_valid(buf))
+		return;
+	dev->local_cpulist = p2pdma_strdup(buf);
+}
+
 /* p2pmem/{size,available,published}: pci_p2pdma_add_resource() made them. */
 static void sysfs_p2pmem(struct p2pdma_dev *dev, const char *devdir)
 {
@@ -1174,6 +1186,7 @@ static int overlay_sysfs(struct p2pdma_dev *dev, struct pci_dev *pd,
 		 p2pdma_dev_name(dev));
 	sysfs_link(dev, devdir);
 	sysfs_p2pmem(dev, devdir);
+	sysfs_cpulist(dev, devdir);
 
 	/*
 	 * The config file is as long as the kernel's cfg_size. When we read

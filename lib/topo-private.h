@@ -74,6 +74,7 @@ struct p2pdma_dev {
 	int32_t iommu_group;		/* -1: none or unknown */
 	int32_t numa_node;		/* -1: none or unknown */
 	char *driver;			/* NULL: unbound or unknown */
+	char *local_cpulist;		/* sysfs local_cpulist ("0-3,8"); NULL: unknown */
 	char *label;			/* free-form annotation (JSON "comment") */
 	struct p2pdma_link link;
 	struct p2pdma_p2pmem p2pmem;
@@ -166,6 +167,19 @@ static inline bool p2pdma_dev_is_bridge(const struct p2pdma_dev *dev)
 }
 
 char *p2pdma_strdup(const char *s);
+
+/*
+ * A CPU list as sysfs prints local_cpulist: "N" or "N-M" items, ascending
+ * and not overlapping, joined by ','; at most P2PDMA_CPULIST_MAX bytes.
+ */
+#define P2PDMA_CPULIST_MAX 4096
+bool p2pdma_cpulist_valid(const char *s);
+/*
+ * hwloc's bitmap text ("0x000000ff", "0x0000000f,0xffffffff": 32-bit hex
+ * words, the most significant first) as a CPU list in a new string; NULL
+ * for an empty, infinite ("0xf...f,") or malformed bitmap, or no memory.
+ */
+char *p2pdma_cpulist_from_bitmap(const char *bitmap);
 
 /*
  * @d as a function of @t: @d itself if it belongs to @t, the function at

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* topo.c - the fabric model: construction, the kernel's hierarchy, invariants */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,6 +98,7 @@ P2PDMA_EXPORT void p2pdma_topo_destroy(struct p2pdma_topo *topo)
 		struct p2pdma_dev *dev = topo->devs[i];
 
 		free(dev->driver);
+		free(dev->local_cpulist);
 		free(dev->label);
 		free(dev->vendor_name);
 		free(dev->device_name);
@@ -519,6 +522,9 @@ static int check_dev(const struct p2pdma_topo *topo,
 	const struct p2pdma_dev *p = d->bus_self;
 	int i, ret;
 
+	if (d->local_cpulist && !p2pdma_cpulist_valid(d->local_cpulist))
+		return fail(err, len, "%s: local CPUs '%.40s' are not a CPU list", d->name,
+			    d->local_cpulist);
 	if (d->is_vf) {
 		if (!d->physfn || !d->physfn->has_sriov)
 			return fail(err, len, "VF %s has no PF", d->name);
@@ -774,6 +780,10 @@ static int compare_os(const struct p2pdma_dev *a, const struct p2pdma_dev *b,
 	CMP_FIELD(p2pmem.published);
 	CMP_FIELD(p2pmem.size);
 	CMP_FIELD(p2pmem.available);
+	if (!str_eq(a->local_cpulist, b->local_cpulist))
+		return differ(diff, len, "%s: local CPUs %s != %s", a->name,
+			      a->local_cpulist ? a->local_cpulist : "(unknown)",
+			      b->local_cpulist ? b->local_cpulist : "(unknown)");
 	if (!str_eq(a->driver, b->driver))
 		return differ(diff, len, "%s: driver %s != %s", a->name,
 			      a->driver ? a->driver : "(none)",
@@ -934,6 +944,7 @@ P2PDMA_EXPORT void p2pdma_dev_get_info(const struct p2pdma_dev *d,
 	memcpy(info.bars, d->bars, sizeof(info.bars));
 	info.upstream = d->upstream;
 	info.host_bridge = d->hb;
+	info.local_cpulist = d->local_cpulist;
 	memcpy(out, &info, size < sizeof(info) ? size : sizeof(info));
 }
 
@@ -1049,9 +1060,11 @@ P2PDMA_EXPORT int p2pdma_topo_clone(const struct p2pdma_topo *topo,
 			goto nomem;
 		*d = *s;
 		d->driver = d->label = d->vendor_name = d->device_name = NULL;
+		d->local_cpulist = NULL;
 		c->devs[c->ndevs++] = d;
 		d->topo = c;
 		if (dup_str(&d->driver, s->driver) ||
+		    dup_str(&d->local_cpulist, s->local_cpulist) ||
 		    dup_str(&d->label, s->label) ||
 		    dup_str(&d->vendor_name, s->vendor_name) ||
 		    dup_str(&d->device_name, s->device_name))
@@ -1106,4 +1119,97 @@ P2PDMA_EXPORT const char *p2pdma_link_speed_name(unsigned int code)
 	};
 
 	return code < sizeof(names) / sizeof(names[0]) ? names[code] : "unknown";
+}
+
+/* --- CPU lists (local_cpulist) --- */
+
+bool p2pdma_cpulist_valid(const char *s)
+{
+	long prev = -1;
+	const char *p = s;
+
+	if (!s || !*s || strlen(s) > P2PDMA_CPULIST_MAX)
+		return false;
+	for (;;) {
+		char *end;
+		long a, b;
+
+		if (*p < '0' || *p > '9')
+			return false;
+		a = strtol(p, &end, 10);
+		b = a;
+		p = end;
+		if (*p == '-') {
+			if (p[1] < '0' || p[1] > '9')
+				return false;
+			b = strtol(p + 1, &end, 10);
+			p = end;
+		}
+		if (a > b || a <= prev || b > 1 << 22)
+			return false;
+		prev = b;
+		if (!*p)
+			return true;
+		if (*p++ != ',')
+			return false;
+	}
+}
+
+char *p2pdma_cpulist_from_bitmap(const char *bitmap)
+{
+	uint32_t words[P2PDMA_CPULIST_MAX / 8];
+	size_t n = 0, at = 0;
+	const char *p = bitmap;
+	char *out;
+	long run = -1;
+	unsigned int bit, nbits;
+
+	if (!p)
+		return NULL;
+	/* Words, most significant first; an infinite set ("0xf...f,0x...")
+	 * stops at its '.'. */
+	for (;;) {
+		char *end;
+		unsigned long w;
+
+		if (p[0] != '0' || (p[1] != 'x' && p[1] != 'X') || !isxdigit((unsigned char)p[2]))
+			return NULL;
+		w = strtoul(p + 2, &end, 16);
+		if (end - (p + 2) > 8 || n == sizeof(words) / sizeof(words[0]))
+			return NULL;
+		words[n++] = (uint32_t)w;
+		p = end;
+		if (!*p)
+			break;
+		if (*p++ != ',')
+			return NULL;
+	}
+	out = malloc(P2PDMA_CPULIST_MAX + 1);
+	if (!out)
+		return NULL;
+	out[0] = '\0';
+	nbits = (unsigned int)n * 32;
+	for (bit = 0; bit <= nbits; bit++) {
+		bool set = bit < nbits && (words[n - 1 - bit / 32] >> (bit % 32) & 1);
+
+		if (set && run < 0)
+			run = bit;
+		if (!set && run >= 0) {
+			int w = (unsigned int)run == bit - 1 ?
+				snprintf(out + at, P2PDMA_CPULIST_MAX + 1 - at, "%s%ld", at ? "," : "", run) :
+				snprintf(out + at, P2PDMA_CPULIST_MAX + 1 - at, "%s%ld-%u", at ? "," : "", run, bit - 1);
+
+			if (w < 0 || (size_t)w >= P2PDMA_CPULIST_MAX + 1 - at) {
+				free(out);
+				return NULL;
+			}
+			at += (size_t)w;
+			run = -1;
+		}
+	}
+	if (!at) {
+		free(out);
+		return NULL;
+	}
+	return out;
 }

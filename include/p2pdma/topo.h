@@ -170,6 +170,7 @@ struct p2pdma_dev_info {
 	struct p2pdma_bar bars[P2PDMA_NUM_BARS];
 	const struct p2pdma_dev *upstream;	/* pci_upstream_bridge() */
 	const struct p2pdma_host_bridge *host_bridge;
+	const char *local_cpulist;	/* CPUs near the function ("0-15,32-47"), NULL: unknown */
 };
 
 /**

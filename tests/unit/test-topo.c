@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* test-topo.c - the model core: hierarchy derivation and the invariant checker */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fixtures.h"
@@ -328,6 +329,50 @@ static void test_parse_bdf(void **state)
 	}
 }
 
+/* local_cpulist: what sysfs prints, and hwloc's bitmaps turned into it. */
+static void test_cpulists(void **state)
+{
+	static const char *const good[] = { "0", "0-3", "0-3,8", "0,2,4-7,64-127", "4194304" };
+	static const char *const bad[] = {
+		"", "-", "3-1", "0,0", "0-3,2", "1,0", "0-", "a", "0;1", "0 ", " 0", "0,,1",
+		"4194305",
+	};
+	static const struct { const char *bitmap, *list; } maps[] = {
+		{ "0x00000001", "0" },
+		{ "0x000000ff", "0-7" },
+		{ "0x0000000f,0xffffffff", "0-35" },
+		{ "0x00000003,0x00000000,0x80000001", "0,31,64-65" },
+		{ "0x0000ff00", "8-15" },
+		{ "0xffffffff", "0-31" },
+		{ "0x00000000", NULL },			/* empty: unknown */
+		{ "0xf...f,0x000000ff", NULL },		/* infinite */
+		{ "0x1,", NULL }, { "1", NULL }, { "0x", NULL }, { "0x123456789", NULL },
+		{ "", NULL },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_true(p2pdma_cpulist_valid(good[i]));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (p2pdma_cpulist_valid(bad[i]))
+			print_error("'%s' taken as a CPU list\n", bad[i]);
+		assert_false(p2pdma_cpulist_valid(bad[i]));
+	}
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		char *l = p2pdma_cpulist_from_bitmap(maps[i].bitmap);
+
+		if (!maps[i].list) {
+			assert_null(l);
+			continue;
+		}
+		assert_non_null(l);
+		assert_string_equal(l, maps[i].list);
+		assert_true(p2pdma_cpulist_valid(l));
+		free(l);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -336,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_invariants),
 		cmocka_unit_test(test_compare_and_info),
 		cmocka_unit_test(test_parse_bdf),
+		cmocka_unit_test(test_cpulists),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
