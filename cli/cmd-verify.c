@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* cmd-verify.c - p2pdma verify: real O_DIRECT into p2pmem, beside the model's prediction */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "cli.h"
 
 static const char verify_help[] =
 "Usage: p2pdma [--sysfs DIR] [POLICY] verify [--dev-dir DIR] [--provider BDF]...\n"
 "              [--device NAME]... [--scratch NAME]... [--size N] [--offset N]\n"
-"              [--mmap-rules] [--json]\n"
+"              [--mmap-rules] [--sequence STEPS] [--json]\n"
 "\n"
 "What p2pmem-test does, with the prediction beside it: for every provider\n"
 "with p2pmem/allocate and every block device behind a PCI function, map\n"
@@ -35,11 +38,29 @@ static const char verify_help[] =
 "  --size N         bytes per transfer (default 64K; a multiple of 4K)\n"
 "  --offset N       disk offset (default 0; a multiple of 4K)\n"
 "  --mmap-rules     also try MAP_PRIVATE and a non-zero offset on allocate\n"
+"  --sequence STEPS instead of the transfers: on each provider, map and unmap\n"
+"                   its allocate file step by step and read p2pmem/available\n"
+"                   after each step, beside the model's figures for the same\n"
+"                   steps. STEPS: comma-separated 'map SIZE' (MAP_SHARED,\n"
+"                   offset 0) and 'unmap N [OFFSET LEN]' (the Nth map step,\n"
+"                   from 0; whole or a page-aligned part); what is still\n"
+"                   mapped is unmapped at the end, e.g.\n"
+"                   'map 4M, map 4M, unmap 0, map 6M, unmap 1 1M 1M'\n"
 "\n"
 "Exit status: 0 every result matched the prediction, 1 one did not, 2 usage\n"
 "error or nothing to test.\n";
 
 #define MAX_LIST 64
+#define MAX_STEPS 64
+
+/* One step of --sequence. */
+struct seq_step {
+	bool unmap;
+	uint64_t size;		/* map: bytes; unmap: bytes, 0 = the whole mapping */
+	unsigned int map;	/* unmap: the map step (0 = the first) */
+	uint64_t offset;	/* unmap: offset into that mapping */
+	char text[64];
+};
 
 struct vopts {
 	const char *dev_dir;
@@ -52,6 +73,9 @@ struct vopts {
 	uint64_t size, offset;
 	bool mmap_rules;
 	bool json;
+	struct seq_step steps[MAX_STEPS];
+	size_t nsteps;
+	size_t nmaps;
 };
 
 static bool listed(const char *const *list, size_t n, const char *s)
@@ -162,6 +186,174 @@ static int parse_size(const char *arg, uint64_t *v)
 		return -1;
 	*v = (uint64_t)n << shift;
 	return 0;
+}
+
+/* --sequence: "map SIZE" and "unmap N [OFFSET LEN]", comma-separated. */
+static int parse_sequence(const char *spec, struct vopts *o)
+{
+	char buf[1024], *save = NULL, *step;
+
+	if (strlen(spec) >= sizeof(buf))
+		return cli_error("--sequence: too long");
+	snprintf(buf, sizeof(buf), "%s", spec);
+	o->nsteps = o->nmaps = 0;
+	for (step = strtok_r(buf, ",", &save); step; step = strtok_r(NULL, ",", &save)) {
+		char *w[5], *s2 = NULL, *tok;
+		struct seq_step *s;
+		size_t nw = 0;
+		uint64_t n;
+
+		for (tok = strtok_r(step, " \t", &s2); tok; tok = strtok_r(NULL, " \t", &s2))
+			if (nw < 5)
+				w[nw++] = tok;
+			else
+				return cli_error("--sequence: too many words in a step");
+		if (!nw)
+			continue;
+		if (o->nsteps == MAX_STEPS)
+			return cli_error("--sequence: at most %d steps", MAX_STEPS);
+		s = &o->steps[o->nsteps];
+		memset(s, 0, sizeof(*s));
+		if (!strcmp(w[0], "map") && nw == 2) {
+			if (parse_size(w[1], &s->size) || !s->size || s->size > (1ULL << 36))
+				return cli_error("--sequence: 'map %s': want a size", w[1]);
+			snprintf(s->text, sizeof(s->text), "map %s", w[1]);
+			o->nmaps++;
+		} else if (!strcmp(w[0], "unmap") && (nw == 2 || nw == 4)) {
+			s->unmap = true;
+			if (parse_size(w[1], &n) || n >= o->nmaps)
+				return cli_error("--sequence: 'unmap %s': want the number of an earlier map step (from 0)", w[1]);
+			s->map = (unsigned int)n;
+			if (nw == 4 && (parse_size(w[2], &s->offset) || parse_size(w[3], &s->size) ||
+					!s->size || s->offset % 4096 || s->size % 4096))
+				return cli_error("--sequence: 'unmap %s %s %s': want page-aligned OFFSET and LEN",
+						 w[1], w[2], w[3]);
+			if (nw == 4)
+				snprintf(s->text, sizeof(s->text), "unmap %s %s %s", w[1], w[2], w[3]);
+			else
+				snprintf(s->text, sizeof(s->text), "unmap %s", w[1]);
+		} else {
+			return cli_error("--sequence: '%s': want 'map SIZE' or 'unmap N [OFFSET LEN]'", w[0]);
+		}
+		o->nsteps++;
+	}
+	if (!o->nsteps)
+		return cli_error("--sequence: no steps");
+	return 0;
+}
+
+/* The real figure and the model's after one step. */
+struct seq_result {
+	int err, perr;		/* -errno, 1 = not run (its mapping failed) */
+	uint64_t avail, pavail;
+	int avail_err;
+};
+
+static const char *step_errno(int err)
+{
+	return err == 1 ? "not-run" : err ? ename(err) : "";
+}
+
+static void seq_report(struct cli *cli, const struct vopts *o, json_t *jsteps, const char *what,
+		       const struct seq_result *r, unsigned int *tested, unsigned int *differ)
+{
+	bool agree = r->err == r->perr && !r->avail_err && r->avail == r->pavail;
+
+	(*tested)++;
+	*differ += !agree;
+	if (o->json) {
+		json_array_append_new(jsteps, json_pack("{s:s, s:s, s:I, s:s, s:I, s:b}", "step", what,
+			"errno", step_errno(r->err), "available", r->avail_err ? (json_int_t)-1 : (json_int_t)r->avail,
+			"predicted_errno", step_errno(r->perr), "predicted_available", (json_int_t)r->pavail,
+			"agree", agree));
+		return;
+	}
+	fprintf(cli->out, "  %-24s %s, available %" PRIu64 "  (predicted %s, %" PRIu64 ")  [%s]\n", what,
+		r->err == 1 ? "not run" : r->err ? ename(r->err) : "ok", r->avail,
+		r->perr == 1 ? "not run" : r->perr ? ename(r->perr) : "ok", r->pavail, agree ? "agree" : "DIFFER");
+}
+
+/* --sequence on each provider: the real allocate file and the model side by side. */
+static void run_sequence(struct cli *cli, const struct vopts *o, const char *sysfs, json_t *jseq,
+			 unsigned int *tested, unsigned int *differ)
+{
+	char prov[64], prev[64], path[512];
+	const char *after = NULL;
+
+	while (p2pdma_live_provider_next(sysfs, after, prov, sizeof(prov)) == 0) {
+		const struct p2pdma_dev *pd = p2pdma_topo_find(cli->topo, prov);
+		void *real[MAX_STEPS];
+		uint64_t model[MAX_STEPS], msize[MAX_STEPS];
+		int rerr[MAX_STEPS], perr[MAX_STEPS];
+		struct p2pdma_live_p2pmem pm;
+		struct seq_result r;
+		json_t *jsteps = NULL;
+		size_t i, m = 0;
+		int fd;
+
+		snprintf(prev, sizeof(prev), "%s", prov);
+		after = prev;
+		if ((o->nproviders && !listed(o->providers, o->nproviders, prov)) || !pd)
+			continue;
+		if (o->json)
+			jsteps = json_array();
+		else
+			fprintf(cli->out, "%s sequence:\n", prov);
+		snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/p2pmem/allocate", sysfs, prov);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			fd = -errno;
+		memset(&r, 0, sizeof(r));
+		r.avail_err = p2pdma_live_p2pmem_read(sysfs, prov, &pm, sizeof(pm));
+		r.avail = pm.available;
+		p2pdma_kernel_p2pmem_size(cli->k, pd, &r.pavail);
+		seq_report(cli, o, jsteps, "start", &r, tested, differ);
+		for (i = 0; i < o->nsteps; i++) {
+			const struct seq_step *s = &o->steps[i];
+
+			if (!s->unmap) {
+				msize[m] = s->size;
+				real[m] = MAP_FAILED;
+				if (fd < 0) {
+					rerr[m] = fd;
+				} else {
+					real[m] = mmap(NULL, s->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+					rerr[m] = real[m] == MAP_FAILED ? -errno : 0;
+				}
+				perr[m] = p2pdma_p2pmem_mmap(cli->k, pd, s->size, 0, P2PDMA_MMAP_SHARED, &model[m]);
+				r.err = rerr[m];
+				r.perr = perr[m];
+				m++;
+			} else {
+				uint64_t len = s->size ? s->size : msize[s->map];
+
+				r.err = rerr[s->map] ? 1 :
+					munmap((char *)real[s->map] + s->offset, len) ? -errno : 0;
+				r.perr = perr[s->map] ? 1 :
+					p2pdma_user_munmap(cli->k, model[s->map] + s->offset, len);
+			}
+			r.avail_err = p2pdma_live_p2pmem_read(sysfs, prov, &pm, sizeof(pm));
+			r.avail = pm.available;
+			p2pdma_kernel_p2pmem_size(cli->k, pd, &r.pavail);
+			seq_report(cli, o, jsteps, s->text, &r, tested, differ);
+		}
+		/* whatever is still mapped goes back */
+		for (i = 0; i < m; i++) {
+			if (!rerr[i])
+				munmap(real[i], msize[i]);
+			if (!perr[i])
+				p2pdma_user_munmap(cli->k, model[i], msize[i]);
+		}
+		if (fd >= 0)
+			close(fd);
+		r.err = r.perr = 0;
+		r.avail_err = p2pdma_live_p2pmem_read(sysfs, prov, &pm, sizeof(pm));
+		r.avail = pm.available;
+		p2pdma_kernel_p2pmem_size(cli->k, pd, &r.pavail);
+		seq_report(cli, o, jsteps, "end: unmap all", &r, tested, differ);
+		if (o->json)
+			json_array_append_new(jseq, json_pack("{s:s, s:o}", "provider", prov, "steps", jsteps));
+	}
 }
 
 static int run_pairs(struct cli *cli, const struct vopts *o, const char *sysfs, json_t *jpairs,
@@ -285,7 +477,10 @@ static void mmap_rules(struct cli *cli, const struct vopts *o, const char *sysfs
 		if (!want_shared)
 			p2pdma_user_munmap(cli->k, u, 4096);
 		p2pdma_live_mmap_rules(sysfs, prov, &r, sizeof(r));
-		agree = !r.open_err && r.private_err == want_private && r.offset_err == want_offset &&
+		/* Without the file (before 6.2) every call fails as the open did. */
+		agree = r.open_err ? r.open_err == want_private && r.open_err == want_offset &&
+				     r.open_err == want_shared :
+			r.private_err == want_private && r.offset_err == want_offset &&
 			r.shared_err == want_shared;
 		(*tested)++;
 		*differ += !agree;
@@ -298,8 +493,9 @@ static void mmap_rules(struct cli *cli, const struct vopts *o, const char *sysfs
 				"predicted_private", ename(want_private), "predicted_offset", ename(want_offset),
 				"predicted_shared", ename(want_shared), "agree", agree));
 		else if (r.open_err)
-			fprintf(cli->out, "%s mmap rules: cannot open p2pmem/allocate: %s  [DIFFER]\n",
-				prov, ename(r.open_err));
+			fprintf(cli->out, "%s mmap rules: cannot open p2pmem/allocate: %s (predicted %s, %s, %s)  [%s]\n",
+				prov, ename(r.open_err), ename(want_private), ename(want_offset),
+				ename(want_shared), agree ? "agree" : "DIFFER");
 		else
 			fprintf(cli->out, "%s mmap rules: private %s (predicted %s), offset 4096 %s (predicted %s), shared %s (predicted %s)  [%s]\n",
 				prov, ename(r.private_err), ename(want_private), ename(r.offset_err),
@@ -318,12 +514,13 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 		{ "size", required_argument, NULL, 's' },
 		{ "offset", required_argument, NULL, 'o' },
 		{ "mmap-rules", no_argument, NULL, 'm' },
+		{ "sequence", required_argument, NULL, 'q' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vopts o = { .dev_dir = "/dev", .size = 65536, .json = cli->json };
-	json_t *jpairs = NULL, *jrules = NULL;
+	json_t *jpairs = NULL, *jrules = NULL, *jseq = NULL;
 	unsigned int tested = 0, differ = 0;
 	const char *sysfs;
 	int opt;
@@ -356,6 +553,10 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 						 opt == 's' ? " up to 64M" : "", optarg);
 			break;
 		case 'm': o.mmap_rules = true; break;
+		case 'q':
+			if (parse_sequence(optarg, &o))
+				return 2;
+			break;
 		case 'j': o.json = true; break;
 		case 'h': fputs(verify_help, stdout); return 0;
 		default: fputs(verify_help, stderr); return 2;
@@ -370,14 +571,19 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	if (o.json) {
 		jpairs = json_array();
 		jrules = json_array();
+		jseq = json_array();
 	}
-	run_pairs(cli, &o, sysfs, jpairs, &tested, &differ);
+	if (o.nsteps)
+		run_sequence(cli, &o, sysfs, jseq, &tested, &differ);
+	else
+		run_pairs(cli, &o, sysfs, jpairs, &tested, &differ);
 	if (o.mmap_rules)
 		mmap_rules(cli, &o, sysfs, jrules, &tested, &differ);
 	if (o.json) {
-		if (cli_print_json(cli, json_pack("{s:s, s:s, s:o, s:o, s:i, s:i}", "sysfs", sysfs,
+		if (cli_print_json(cli, json_pack("{s:s, s:s, s:o, s:o, s:o, s:i, s:i}", "sysfs", sysfs,
 						  "dev_dir", o.dev_dir, "pairs", jpairs,
-						  "mmap_rules", jrules, "tested", tested, "differ", differ)))
+						  "mmap_rules", jrules, "sequences", jseq,
+						  "tested", tested, "differ", differ)))
 			return 2;
 	} else {
 		fprintf(cli->out, "%u checked, %u differ from the prediction\n", tested, differ);

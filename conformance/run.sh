@@ -101,6 +101,21 @@ fi
 
 # ---- e. scenario matrix ---------------------------------------------------------
 mapfile -t lines < <(grep -v '^\s*#' "$here/scenarios.list" | grep -v '^\s*$')
+# extra guest checks (checks.list): "NAME CHECK[@KERNEL]..."
+declare -A CHECKS=()
+while read -r cname cchecks; do
+    [ -n "$cname" ] || continue
+    grep -q "^$cname " <<<"$(printf '%s\n' "${lines[@]}")" || {
+        echo "conformance: checks.list names $cname, which scenarios.list does not have" >&2; exit 2; }
+    CHECKS[$cname]=$cchecks
+done < <(grep -v '^\s*#' "$here/checks.list" | grep -v '^\s*$')
+checks_of() { # SCENARIO KVER -> the checks that run on that kernel
+    local c out=()
+    for c in ${CHECKS[$1]:-}; do
+        case "$c" in *@*) [ "${c#*@}" = "$2" ] && out+=("${c%@*}") ;; *) out+=("$c") ;; esac
+    done
+    echo "${out[*]}"
+}
 sel=()
 for l in "${lines[@]}"; do
     name=$(awk '{print $1}' <<<"$l")
@@ -118,14 +133,26 @@ for v in $kernels; do
     done
 done
 echo "conformance: booting ${#sel[@]} scenarios x kernels ($kernels) = ${#inst[@]} boots, $jobs at a time"
-mkdir -p "$work/raw" "$work/gold" "$work/results"
+mkdir -p "$work/raw" "$work/gold" "$work/results" "$work/checks"
+for l in "${inst[@]}"; do   # the checks of each boot, beside its initramfs
+    read -r kv name _ <<<"$l"
+    checks_of "${name%@*}" "$kv" > "$work/checks/$name"
+done
 tb=$(date +%s)
 boot_one() { # instance line
-    local kv name topo cpu iommu extra kvar
+    local kv name topo cpu iommu extra kvar initrd=$work/initrd.gz
     read -r kv name topo cpu iommu extra <<<"$1"
     kvar=KIMG_${kv//./_}
+    if [ -s "$work/checks/$name" ]; then
+        # the shared initramfs plus /checks (the kernel unpacks both archives)
+        initrd=$work/checks/$name.initrd.gz
+        local cdir; cdir=$(mktemp -d "$work/checks/cpio.XXXXXX")
+        cp "$work/checks/$name" "$cdir/checks"
+        { cat "$work/initrd.gz"; (cd "$cdir" && echo checks | cpio -o -H newc --quiet | gzip -1); } > "$initrd"
+        rm -rf "$cdir"
+    fi
     if bash "$here/lib/boot-one.sh" "$name" "$topo" "$cpu" "$iommu" "$extra" \
-            "$work/raw/$name" "${!kvar}" "$work/initrd.gz" 2> "$work/raw/$name.err"; then
+            "$work/raw/$name" "${!kvar}" "$initrd" 2> "$work/raw/$name.err"; then
         echo "  booted $name ($(cat "$work/raw/$name/boot-seconds" | cut -c1-5) s)"
     else
         echo "  BOOT FAILED $name: $(tail -3 "$work/raw/$name.err" | tr '\n' ' ')"
@@ -146,6 +173,10 @@ if [ -n "$p2pdma_bin" ] && "${py[@]}" lookup-replay "$p2pdma_bin" "$work/lookup-
 else
     echo "conformance: WARNING: could not build conformance/lib/lookup-replay.c: lookups not compared with our tool"
 fi
+# the nvmet model driver, likewise (guestchecks.py fails the nvmet check without it)
+if [ -n "$p2pdma_bin" ] && "${py[@]}" nvmet-replay "$p2pdma_bin" "$work/nvmet-replay"; then
+    export P2PDMA_NVMET_REPLAY=$work/nvmet-replay
+fi
 golden_root=$repo/tests/fixtures/kernel
 passed=0 failed=0 skipped=0
 pairs_total=0 pairs_fail=0
@@ -155,7 +186,8 @@ for l in "${inst[@]}"; do   # pass 1: every capture into a golden dir (what-if b
     read -r kv name topo cpu iommu extra <<<"$l"
     raw=$work/raw/$name
     [ -s "$raw/out/verdicts.txt" ] || continue
-    if "${py[@]}" normalize "$raw" "$work/gold/$name" "$name" "$topo" "$cpu" "$iommu" "$extra"; then
+    if "${py[@]}" normalize "$raw" "$work/gold/$name" "$name" "$topo" "$cpu" "$iommu" "$extra" \
+            "$(cat "$work/checks/$name")"; then
         normalized[$name]=1
     fi
 done

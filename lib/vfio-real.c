@@ -182,8 +182,12 @@ static int open_group(struct p2pdma_vfio_real *r, const char *root, const char *
 		return p2pdma_err(r->ctx, -errno, "%s: %s", path, strerror(errno));
 	if (ioctl(r->group, R_VFIO_GROUP_SET_CONTAINER, &r->container))
 		return p2pdma_err(r->ctx, -errno, "VFIO_GROUP_SET_CONTAINER: %s", strerror(errno));
-	if (ioctl(r->container, R_VFIO_SET_IOMMU, R_VFIO_TYPE1v2_IOMMU))
-		return p2pdma_err(r->ctx, -errno, "VFIO_SET_IOMMU(type1v2): %s", strerror(errno));
+	if (ioctl(r->container, R_VFIO_SET_IOMMU, R_VFIO_TYPE1v2_IOMMU)) {
+		err = -errno;
+		return p2pdma_err(r->ctx, err, "VFIO_SET_IOMMU(type1v2): %s%s", strerror(-err),
+				  err == -EPERM ? " (the IOMMU cannot isolate the group's MSIs: no interrupt remapping;"
+				  " vfio_iommu_type1.allow_unsafe_interrupts=1 accepts that)" : "");
+	}
 	r->devfd = ioctl(r->group, R_VFIO_GROUP_GET_DEVICE_FD, bdf);
 	if (r->devfd < 0)
 		return p2pdma_err(r->ctx, -errno, "VFIO_GROUP_GET_DEVICE_FD(%s): %s", bdf, strerror(errno));

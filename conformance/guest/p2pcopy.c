@@ -23,6 +23,22 @@
  *         MMAP PROVIDER CASE RESULT
  *       Markers "p2pcopy: begin P C" / "p2pcopy: end" go to /dev/kmsg so the
  *       kernel lines printed by the mapping path can be attributed.
+ *   p2pcopy nvmet
+ *       the NVMe target's p2pmem attribute (configfs must be mounted at
+ *       /sys/kernel/config): for every NVMe namespace, one NVMe target
+ *       namespace backed by it per value written to its `p2pmem`
+ *       attribute (each function with a p2pmem/ directory by name, then
+ *       "1"), and on the first namespace also "0", "y", a function without
+ *       p2pmem, a name no function has, a provider's short name, "maybe",
+ *       and "1" with buffered_io (nvmet then opens the disk as a file).
+ *       Each value is written as echo writes it (a trailing newline); then
+ *       the namespace is enabled, read back, disabled and removed. One line
+ *       per case:
+ *         NVMET ID DEVICE_PATH CLIENT BACKING VALUE STORE SHOW ENABLE ENABLED
+ *       CLIENT = the namespace's controller function, BACKING = bdev|buffered,
+ *       STORE / ENABLE = ok or the errno name of the write, SHOW / ENABLED =
+ *       the attributes read back. Markers "p2pdma-conformance: nvmet ID
+ *       store|enable|end" go to /dev/kmsg around the two writes.
  *
  * The CPU may read p2pmem through the user mapping in this guest (QEMU TCG,
  * x86): loads are volatile so each byte is really read from the BAR.
@@ -37,6 +53,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The product's p2pmem code (libc only): sysfs walks, mmap rules, transfers. */
@@ -90,6 +107,10 @@ static const char *errname(int e)
 	case EACCES: return "EACCES";
 	case ENOENT: return "ENOENT";
 	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case EBUSY: return "EBUSY";
+	case ENOTBLK: return "ENOTBLK";
+	case EEXIST: return "EEXIST";
+	case ENOTTY: return "ENOTTY";
 	default: {
 		static char buf[32];
 
@@ -241,6 +262,151 @@ out:
 	kmsg("p2pcopy: end\n");
 }
 
+/* --- nvmet --- */
+
+#define NVMET_ROOT "/sys/kernel/config/nvmet/subsystems"
+
+/* write TEXT to PATH in one write(): 0 or -errno */
+static int put(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY), err = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	if (n < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* the first line of PATH, or "-" */
+static void get(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	snprintf(buf, len, "-");
+	if (f) {
+		if (fgets(buf, (int)len, f))
+			buf[strcspn(buf, "\n")] = '\0';
+		fclose(f);
+	}
+	if (!buf[0])
+		snprintf(buf, len, "-");
+}
+
+static const char *res(int err)
+{
+	return err ? errname(-err) : "ok";
+}
+
+static void nvmet_case(int id, const struct ns *n, const char *value, int buffered)
+{
+	char sub[128], nsd[192], f[256], text[128], show[128], en[16];
+	char dev[64], msg[128];
+	int store, enable, e;
+
+	snprintf(sub, sizeof(sub), NVMET_ROOT "/p2pdma-conf-%d", id);
+	snprintf(nsd, sizeof(nsd), "%s/namespaces/1", sub);
+	snprintf(dev, sizeof(dev), "/dev/%s", n->name);
+	if (mkdir(sub, 0755) || mkdir(nsd, 0755)) {
+		printf("NVMET %d %s %s %s %s mkdir:%s - - -\n", id, dev, n->bdf,
+		       buffered ? "buffered" : "bdev", value, errname(errno));
+		rmdir(sub);
+		return;
+	}
+	snprintf(f, sizeof(f), "%s/device_path", nsd);
+	snprintf(text, sizeof(text), "%s\n", dev);
+	e = put(f, text);
+	if (!e && buffered) {
+		snprintf(f, sizeof(f), "%s/buffered_io", nsd);
+		e = put(f, "1\n");
+	}
+	if (e)
+		fprintf(stderr, "nvmet %d: set-up: %s\n", id, errname(-e));
+	snprintf(msg, sizeof(msg), "p2pdma-conformance: nvmet %d store\n", id);
+	kmsg(msg);
+	snprintf(f, sizeof(f), "%s/p2pmem", nsd);
+	snprintf(text, sizeof(text), "%s\n", value);
+	store = put(f, text);
+	get(f, show, sizeof(show));
+	snprintf(msg, sizeof(msg), "p2pdma-conformance: nvmet %d enable\n", id);
+	kmsg(msg);
+	snprintf(f, sizeof(f), "%s/enable", nsd);
+	enable = put(f, "1\n");
+	get(f, en, sizeof(en));
+	snprintf(msg, sizeof(msg), "p2pdma-conformance: nvmet %d end\n", id);
+	kmsg(msg);
+	put(f, "0\n");
+	if (rmdir(nsd) || rmdir(sub))
+		fprintf(stderr, "nvmet %d: cleanup: %s\n", id, errname(errno));
+	printf("NVMET %d %s %s %s %s %s %s %s %s\n", id, dev, n->bdf, buffered ? "buffered" : "bdev",
+	       value, res(store), show, res(enable), en);
+	fflush(stdout);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+static int nvmet_run(void)
+{
+	static struct ns ns[16];
+	static char prov[16][32], fn[256][32];
+	char after[32] = "", bdf[32];
+	int nn, np = 0, nf = 0, id = 0, i, j;
+	const char *plain = NULL;
+	DIR *d;
+	struct dirent *e;
+
+	if (access(NVMET_ROOT, F_OK)) {
+		printf("NVMET-SKIP %s: %s\n", NVMET_ROOT, strerror(errno));
+		return 1;
+	}
+	nn = find_namespaces(ns, 16);
+	qsort(ns, (size_t)nn, sizeof(ns[0]), cmp_ns);
+	/* every function with a p2pmem/ directory (published or not, 6.1 too) */
+	while (np < 16 && p2pdma_live_provider_next("/sys", after[0] ? after : NULL, bdf, sizeof(bdf)) == 0) {
+		snprintf(after, sizeof(after), "%s", bdf);
+		snprintf(prov[np++], 32, "%s", bdf);
+	}
+	/* the first function (in name order) without one */
+	d = opendir("/sys/bus/pci/devices");
+	while (d && (e = readdir(d)) && nf < 256)
+		if (e->d_name[0] != '.')
+			snprintf(fn[nf++], 32, "%.31s", e->d_name);
+	if (d)
+		closedir(d);
+	qsort(fn, (size_t)nf, sizeof(fn[0]), cmp_str);
+	for (i = 0; i < nf && !plain; i++) {
+		char p[PATH_MAX];
+
+		snprintf(p, sizeof(p), "/sys/bus/pci/devices/%.31s/p2pmem", fn[i]);
+		if (access(p, F_OK))
+			plain = fn[i];
+	}
+	for (j = 0; j < nn; j++) {
+		for (i = 0; i < np; i++)
+			nvmet_case(id++, &ns[j], prov[i], 0);
+		nvmet_case(id++, &ns[j], "1", 0);
+	}
+	if (nn) {
+		nvmet_case(id++, &ns[0], "0", 0);
+		nvmet_case(id++, &ns[0], "y", 0);
+		if (plain)
+			nvmet_case(id++, &ns[0], plain, 0);
+		nvmet_case(id++, &ns[0], "0000:ff:1f.7", 0);
+		if (np)
+			nvmet_case(id++, &ns[0], prov[0] + 5, 0);	/* "01:00.0" */
+		nvmet_case(id++, &ns[0], "maybe", 0);
+		nvmet_case(id++, &ns[0], "1", 1);
+	}
+	printf("END\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct ns ns[16];
@@ -256,8 +422,10 @@ int main(int argc, char **argv)
 			putchar(pattern_byte(argv[2], o));
 		return ferror(stdout) ? 1 : 0;
 	}
+	if (argc == 2 && strcmp(argv[1], "nvmet") == 0)
+		return nvmet_run();
 	if (argc != 2 || strcmp(argv[1], "run") != 0) {
-		fprintf(stderr, "usage: p2pcopy pattern SERIAL SIZE | p2pcopy run\n");
+		fprintf(stderr, "usage: p2pcopy pattern SERIAL SIZE | p2pcopy run | p2pcopy nvmet\n");
 		return 2;
 	}
 	if (posix_memalign((void **)&bounce, 4096, 4096))

@@ -19,11 +19,17 @@ tarball_of() { # VERSION
     else echo "${KSRC_DIR:-/usr/src}/linux-source-$1.tar.xz"; fi
 }
 patch_of() { echo "$here/p2pdma-verdict-$1.patch"; }
-# The cache key: fragment, patch, tarball name and size (a new Debian
+# The fragments of one kernel: the common one, then its own (if any).
+frags_of() { # VERSION
+    echo "$frag"
+    [ ! -r "$here/kernel-$1.config" ] || echo "$here/kernel-$1.config"
+}
+# The cache key: fragments, patch, tarball name and size (a new Debian
 # upload of the same series is a new kernel).
 hash_of() { # VERSION
-    local t; t=$(tarball_of "$1")
-    { cat "$frag" "$(patch_of "$1")"; basename "$t"; stat -c %s "$t"; } | sha256sum | cut -c1-16
+    local t f; t=$(tarball_of "$1")
+    { while read -r f; do cat "$f"; done < <(frags_of "$1"); cat "$(patch_of "$1")"
+      basename "$t"; stat -c %s "$t"; } | sha256sum | cut -c1-16
 }
 
 build_one() { # VERSION HASH  (stdout: nothing; stderr: progress)
@@ -47,7 +53,7 @@ build_one() { # VERSION HASH  (stdout: nothing; stderr: progress)
     mk() { nice make -C "$src" ARCH=x86_64 CC="$cc" HOSTCC=gcc -j"$(nproc)" "$@" >>"$log" 2>&1; }
     mk tinyconfig
     # "# optional" lines are merged but not enforced
-    sed 's/[[:space:]]*# optional$//' "$frag" > "$work/fragment.config"
+    frags_of "$ver" | while read -r f; do sed 's/[[:space:]]*# optional$//' "$f"; done > "$work/fragment.config"
     "$src/scripts/kconfig/merge_config.sh" -m -O "$src" "$src/.config" "$work/fragment.config" >>"$log" 2>&1
     mk olddefconfig
     # verify every enforced fragment line stuck
@@ -61,7 +67,7 @@ build_one() { # VERSION HASH  (stdout: nothing; stderr: progress)
             got=$(grep "^$opt=" "$src/.config" | cut -d= -f2- || true)
             if [ "$got" != "$val" ]; then echo "build-kernel[$ver]: $opt=$val did not stick (got '${got:-unset}')" >&2; bad=1; fi
         fi
-    done < "$frag"
+    done < <(frags_of "$ver" | while read -r f; do cat "$f"; done)
     grep -q '^CONFIG_PCI_P2PDMA=y' "$src/.config" || { echo "build-kernel[$ver]: CONFIG_PCI_P2PDMA=y did NOT stick" >&2; bad=1; }
     [ "$bad" = 0 ] || { echo "build-kernel[$ver]: config verification failed; see $src/.config" >&2; return 1; }
     mk bzImage || { echo "build-kernel[$ver]: kernel build failed:" >&2; grep -B2 -A8 -m5 'error:' "$log" >&2 || tail -40 "$log" >&2; return 1; }

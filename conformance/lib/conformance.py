@@ -2,8 +2,9 @@
 """Post-processing for the libp2pdma kernel conformance harness.
 
 Subcommands:
-  normalize RAWDIR GOLDDIR NAME TOPO CPU IOMMU EXTRA
+  normalize RAWDIR GOLDDIR NAME TOPO CPU IOMMU EXTRA [CHECKS]
       turn one guest capture (RAWDIR/out) into the golden file set in GOLDDIR
+      (CHECKS: the extra guest checks the boot ran, guestchecks.py)
   diff-kernel GOLD_A GOLD_B
       compare the kernel verdicts (kernel.json) of two golden dirs; exit 1 on difference
   tool GOLDDIR P2PDMA_BIN RESULT.json [GOLDEN_ROOT...]
@@ -14,6 +15,8 @@ Subcommands:
       real boot; writes RESULT.json; exit 1 on disagreement
   lookup-replay P2PDMA_BIN OUT
       build conformance/lib/lookup-replay.c against P2PDMA_BIN's library into OUT
+  nvmet-replay P2PDMA_BIN OUT
+      build conformance/lib/nvmet-replay.c against P2PDMA_BIN's library into OUT
   table RESULTS_DIR DOC.md
       rewrite the agreement table and the O_DIRECT table between the markers in DOC.md
 Only the Python standard library is used.
@@ -26,6 +29,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import guestchecks  # noqa: E402
 
 BDF_RE = r'[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]'
 TS_RE = re.compile(r'^\[\s*\d+\.\d+\]\s?')
@@ -114,9 +120,13 @@ def parse_dmesg_pairs(path):
     return warn, xwarn, lwarn
 
 
-def normalize(raw, gold, name, topo, cpu, iommu, extra):
+def normalize(raw, gold, name, topo, cpu, iommu, extra, checks=""):
     out = os.path.join(raw, "out")
     os.makedirs(gold, exist_ok=True)
+    try:
+        guestchecks.normalize_checks(out, gold, checks)
+    except guestchecks.CheckError as e:
+        die("%s: %s" % (name, e))
     for f in ("cmdline", "cpu", "cpuinfo", "uname", "p2pmem.txt", "lspci-tvnn.txt", "verdicts.txt",
               "sysfs.tar.gz"):
         shutil.copy(os.path.join(out, f), os.path.join(gold, f))
@@ -221,7 +231,7 @@ def diff_kernel(a, b):
     ka = verdict_key(json.load(open(os.path.join(a, "kernel.json"))))
     kb = verdict_key(json.load(open(os.path.join(b, "kernel.json"))))
     sa, sb = struct_page_key(a), struct_page_key(b)
-    rc = 0
+    rc = guestchecks.diff_checks(a, b)
     for key in sa:
         if sa[key] == sb[key]:
             continue
@@ -580,22 +590,19 @@ def lookup_tool_check(gold, kernel, binary, label, failures):
     our model of the map-type cache (lookup-replay.c): same answer, answered
     from the cache or evaluated as the kernel did (keyed by the client's own
     BDF, VFs included; evaluated on a miss from 6.0), same number of warnings.
-    Returns {"n", "ok"} or None (no lookups, or the replay could not be built)."""
+    Returns {"n", "ok"} or None (no lookups, or the replay could not be
+    built: a failure)."""
     if not kernel.get("lookups"):
         return None
     prog = lookup_replay_binary(binary)
     if not prog:
+        failures.append("%s [lookup]: conformance/lib/lookup-replay.c could not be built against %s's library" %
+                        (label, binary))
         return None
-    tmp = tempfile.mkdtemp(prefix="p2plk.")
-    try:
-        dump = os.path.join(tmp, "d.lspci")
-        with gzip.open(os.path.join(gold, "lspci-xxxx.txt.gz"), 'rb') as src, open(dump, 'wb') as dst:
-            shutil.copyfileobj(src, dst)
-        cmd = [prog, dump, kernel["kernel"], kernel["cpu"], os.path.join(gold, "lookup.txt")] + \
-            [a for a in allow_args(kernel) if a != "--allow"]
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-    finally:
-        shutil.rmtree(tmp)
+    # the sysfs capture: an lspci dump has no BAR sizes, hence no providers
+    cmd = [prog, os.path.join(gold, "sysfs.tar.gz"), kernel["kernel"], kernel["cpu"],
+           os.path.join(gold, "lookup.txt")] + [a for a in allow_args(kernel) if a != "--allow"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     if r.returncode != 0:
         failures.append("%s [lookup]: `%s` failed: %s" % (label, " ".join(cmd), r.stderr.strip()[:300]))
         return None
@@ -827,6 +834,11 @@ def tool(gold, binary, result_path, base=None):
                 res["guest"] = {"pairs": n, "map_ok": mo, "dist_ok": do, "missing": miss}
         else:
             res["skipped"].append("no guest run of p2pdma (binary absent when captured)")
+        # the extra guest checks (p2pmem sequence, nvmet, VFIO) against our model
+        if binary and os.access(binary, os.X_OK):
+            res["checks"] = guestchecks.tool_checks(gold, kernel, binary, kernel["scenario"], failures)
+        elif any(os.path.exists(os.path.join(gold, f)) for f in guestchecks.CHECK_FILES.values()):
+            res["skipped"].append("guest checks: p2pdma binary not found")
         gp = os.path.join(gold, "guest-providers.json")
         if os.path.exists(gp):
             obj = find_json(open(gp).read())
@@ -855,7 +867,7 @@ def replace_block(text, begin, end, body):
 def table(results_dir, doc):
     """One agreement table per kernel series (markers
     <!-- conformance-table-SERIES:begin/end -->) and one O_DIRECT table."""
-    rows, orows = {}, []
+    rows, orows, crows = {}, [], []
     totals = {}
     for fn in sorted(os.listdir(results_dir)):
         if not fn.endswith(".json"):
@@ -884,6 +896,13 @@ def table(results_dir, doc):
         t["pairs"] += r["pairs"]
         t["disagreements"] += len(r.get("failures", []))
         t["failed"] += 1 if r.get("failures") else 0
+        ch = r.get("checks") or {}
+        if any(ch.values()):
+            def cfmt(part, extra=""):
+                return "-" if not part else "%d/%d%s" % (part["ok"], part["n"], extra % part if extra else "")
+            crows.append("| %s | %s | %s | %s |" % (
+                r["scenario"], cfmt(ch.get("p2pmem_seq")), cfmt(ch.get("nvmet"), " (%(refused)d refused)"),
+                cfmt(ch.get("vfio"))))
         for o in r.get("odirect_rows", []):
             orows.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 o["scenario"], o["provider"], o["client"], o["kernel"], o["tool"], o["predicted"],
@@ -905,6 +924,9 @@ def table(results_dir, doc):
         text = replace_block(text, "<!-- conformance-table-%s:begin -->" % series,
                              "<!-- conformance-table-%s:end -->" % series, "\n".join([summary, ""] + head + rs))
     text = replace_block(text, "<!-- conformance-odirect:begin -->", "<!-- conformance-odirect:end -->", "\n".join(obody))
+    cbody = ["| scenario | p2pmem sequence: checks agreeing | nvmet: cases agreeing | VFIO: requests agreeing |",
+             "|---|---|---|---|"] + crows
+    text = replace_block(text, "<!-- conformance-checks:begin -->", "<!-- conformance-checks:end -->", "\n".join(cbody))
     with open(doc, "w") as fh:
         fh.write(text)
 
@@ -921,8 +943,8 @@ def main(argv):
     if len(argv) < 2:
         die(__doc__)
     cmd = argv[1]
-    if cmd == "normalize" and len(argv) == 9:
-        normalize(*argv[2:9])
+    if cmd == "normalize" and len(argv) in (9, 10):
+        normalize(*argv[2:])
         return 0
     if cmd == "diff-kernel" and len(argv) == 4:
         return diff_kernel(argv[2], argv[3])
@@ -939,6 +961,8 @@ def main(argv):
         return rc
     if cmd == "lookup-replay" and len(argv) == 4:
         return 0 if lookup_replay_binary(argv[2], argv[3]) else 1
+    if cmd == "nvmet-replay" and len(argv) == 4:
+        return 0 if guestchecks.nvmet_replay_binary(argv[2], argv[3]) else 1
     if cmd == "table" and len(argv) == 4:
         table(argv[2], argv[3])
         return 0

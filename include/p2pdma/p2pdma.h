@@ -8,6 +8,7 @@
 #include <p2pdma/policy.h>
 #include <p2pdma/verdict.h>
 #include <p2pdma/kernel.h>
+#include <p2pdma/nvmet.h>
 #include <p2pdma/iommu.h>
 #include <p2pdma/query.h>
 #include <p2pdma/advice.h>

@@ -6,7 +6,10 @@ Every golden directory (tests/fixtures/kernel/<scenario> for Linux 6.12,
 <scenario>@<version> for the other kernels) is replayed under the profile of
 the kernel that produced it (its uname), with its test-only allow-list rows
 as --allow; our what-if boot of the scenario's command line is checked
-against the real boot as conformance/run.sh does (conformance.py)."""
+against the real boot as conformance/run.sh does (conformance.py). The
+extra guest checks (conformance/checks.list: the p2pmem sequence, the NVMe
+target's p2pmem choice, the VFIO dma-buf call) are compared with our model
+as run.sh compares them (guestchecks.py); each kind must have a golden."""
 import glob
 import gzip
 import json
@@ -19,6 +22,7 @@ import tempfile
 BIN, ROOT = sys.argv[1], sys.argv[2]
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "conformance", "lib"))
 import conformance  # noqa: E402  (the harness's own comparison code)
+import guestchecks  # noqa: E402
 
 passed = failed = skipped = 0
 
@@ -87,6 +91,24 @@ def check_p2pmem(d, base, bad):
     return len(want)
 
 
+def compare_checks(name, golden, d):
+    """The extra guest checks this golden has, against our model."""
+    global passed, failed
+    bad = []
+    r = guestchecks.tool_checks(d, golden, BIN, name, bad)
+    parts = ["%s %d/%d" % (k, v["ok"], v["n"]) for k, v in sorted(r.items()) if v]
+    if not parts:
+        return
+    if bad:
+        failed += 1
+        print("FAIL: %s (guest checks): %d disagreements" % (name, len(bad)))
+        for b in bad[:10]:
+            print("   ", b)
+    else:
+        passed += 1
+        print("ok: %s (guest checks): %s agree" % (name, ", ".join(parts)))
+
+
 def compare(name, source, golden, cpu, d):
     global passed, failed
     base = source + ["--cpu", cpu, "--kernel", golden["kernel"], "--cmdline", "", "--no-names"] + \
@@ -143,6 +165,10 @@ scenarios = sorted(glob.glob(pattern))
 if not scenarios:  # a fixture glob that matches nothing fails (as lib.sh's glob_or_fail)
     failed += 1
     print("FAIL: no file matches %s" % pattern)
+for f in sorted(guestchecks.CHECK_FILES.values()):  # every kind of guest check has goldens
+    if not glob.glob(os.path.join(ROOT, "*", f)):
+        failed += 1
+        print("FAIL: no file matches %s" % os.path.join(ROOT, "*", f))
 with tempfile.TemporaryDirectory() as tmp:
     for kj in scenarios:
         d = os.path.dirname(kj)
@@ -162,6 +188,7 @@ with tempfile.TemporaryDirectory() as tmp:
                 compare(name, ["--sysfs", os.path.join(sd, "sysfs")], golden, cpu, d)
             else:
                 skipped += 1
+            compare_checks(name, golden, d)
         except (RuntimeError, ValueError, KeyError) as e:
             failed += 1
             print("FAIL: %s: %s" % (name, e))

@@ -104,6 +104,46 @@ fi
 out=$($P verify --dev-dir "$tmp/dev" --device nvme0n1 --mmap-rules --provider 0000:04:00.0 2>&1)
 [ $? = 1 ] && ok || bad "mmap rules: $out"
 grep -q "0000:04:00.0 mmap rules: private 0 (predicted EINVAL), offset 4096 0 (predicted EINVAL), shared 0 (predicted 0)  \[DIFFER\]" <<<"$out" && ok || bad "mmap rules line: $out"
+# --sequence: map and unmap step by step, available read after each step.
+# A plain file's size never moves, the model's pool does: the map steps
+# differ, the start and the end (everything unmapped) agree, and the model's
+# first-fit pool refuses 8M where the file maps it.
+out=$($P verify --sequence 'map 4M, map 8M, unmap 0, map 8M, unmap 1 1M 1M' --provider 0000:03:00.0 --json 2>&1)
+[ $? = 1 ] && ok || bad "verify --sequence does not exit 1: $out"
+if command -v python3 >/dev/null; then
+	python3 -c '
+import json, sys
+o = json.loads(sys.argv[1])
+s = o["sequences"]
+assert len(s) == 1 and s[0]["provider"] == "0000:03:00.0" and o["pairs"] == [], o
+st = [(x["step"], x["errno"], x["available"], x["predicted_errno"], x["predicted_available"], x["agree"])
+      for x in s[0]["steps"]]
+A = 16711680
+assert st == [("start", "", A, "", A, True),
+              ("map 4M", "", A, "", A - (4 << 20), False),
+              ("map 8M", "", A, "", A - (12 << 20), False),
+              ("unmap 0", "", A, "", A - (8 << 20), False),
+              ("map 8M", "", A, "ENOMEM", A - (8 << 20), False),
+              ("unmap 1 1M 1M", "", A, "", A - (7 << 20), False),
+              ("end: unmap all", "", A, "", A, True)], st
+assert o["tested"] == 7 and o["differ"] == 5, o
+' "$out" && ok || bad "verify --sequence --json: $out"
+fi
+out=$($P verify --sequence 'map 64K, unmap 0' --provider 0000:04:00.0 2>&1)
+grep -q "^0000:04:00.0 sequence:" <<<"$out" && grep -q "  map 64K .*ok, available 16711680  (predicted ok, 16646144)  \[DIFFER\]" <<<"$out" \
+	&& ok || bad "verify --sequence text: $out"
+for s in 'map 0' 'unmap 0' 'map 4K, unmap 1' 'map 4K, unmap 0 100 4096' 'map' 'mmap 4K' ''; do
+	$P verify --sequence "$s" >/dev/null 2>&1
+	[ $? = 2 ] && ok || bad "verify --sequence '$s' accepted"
+done
+# Linux 6.1 has no allocate file: mapping fails with ENOENT there, and the
+# model of 6.1 says so (the mmap rules and every map step agree).
+rm "$(cd "$S/bus/pci/devices/0000:04:00.0" && pwd -P)/p2pmem/allocate"
+out=$($P --kernel 6.1 verify --provider 0000:04:00.0 --sequence 'map 4K, unmap 0' --mmap-rules 2>&1)
+[ $? = 0 ] && ok || bad "6.1 --sequence and --mmap-rules: $out"
+grep -q "map 4K .*ENOENT, available 16711680  (predicted ENOENT, 16711680)  \[agree\]" <<<"$out" && ok || bad "6.1 map: $out"
+grep -q "unmap 0 .*not run, available 16711680  (predicted not run, 16711680)  \[agree\]" <<<"$out" && ok || bad "6.1 unmap: $out"
+grep -q "0000:04:00.0 mmap rules: cannot open p2pmem/allocate: ENOENT (predicted ENOENT, ENOENT, ENOENT)  \[agree\]" <<<"$out" && ok || bad "6.1 mmap rules: $out"
 # Nothing to test: exit 2.
 "$BIN" --sysfs "$S" verify --dev-dir "$tmp/nonexistent" >/dev/null 2>"$tmp/err"
 [ $? = 2 ] && grep -q "nothing was tested" "$tmp/err" && ok || bad "verify with no readable device: $(cat "$tmp/err")"
