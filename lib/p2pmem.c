@@ -753,7 +753,9 @@ P2PDMA_EXPORT int p2pdma_p2pmem_pool_get_info(const struct p2pdma_kernel *k,
 		in.nranges = pool->nchunks;
 		in.nallocs = pool->nallocs;
 		in.largest_free = pool_largest(pool) * PAGE;
-		in.allocate_present = !pool->allocate_removed;
+		/* The file arrived in 6.2 (userspace VMA allocations). */
+		in.allocate_present = !pool->allocate_removed &&
+				      p2pdma_k_version(k) >= P2PDMA_KV(6, 2);
 		in.tearing_down = pool->tearing_down;
 		in.captured = pool->unplaced > 0;
 		in.metadata_bytes = sizeof(*pool) + pool->nbuckets * sizeof(*pool->buckets);
@@ -836,6 +838,9 @@ P2PDMA_EXPORT int p2pdma_p2pmem_sysfs_read(const struct p2pdma_kernel *k,
 		n = snprintf(buf, len, "%" PRIu64 "\n", pool->size - pool->allocated);
 	else if (!strcmp(attr, "published"))
 		n = snprintf(buf, len, "%d\n", k->devs[d->index].p2pdma->published);
+	else if (!strcmp(attr, "allocate") && p2pdma_k_version(k) < P2PDMA_KV(6, 2))
+		return p2pdma_err(k->ctx, -ENOENT, "%s: no p2pmem/allocate before Linux 6.2",
+				  d->name);
 	else if (!strcmp(attr, "allocate"))
 		return pool->allocate_removed ?
 		       p2pdma_err(k->ctx, -ENOENT, "%s: p2pmem/allocate was removed", d->name) :

@@ -159,7 +159,8 @@ uint64_t p2pdma_sgl_entry(const struct p2pdma_sgl *sgl, unsigned int i,
  * @user_pages: pages held by user mappings or pins
  * @largest_free: longest contiguous free run of one range, bytes
  * @metadata_bytes: memory the model spends on its page metadata
- * @allocate_present: p2pmem/allocate exists (not yet removed by a teardown)
+ * @allocate_present: p2pmem/allocate exists (Linux 6.2 or later, and not yet
+ *                    removed by a teardown)
  * @tearing_down: an unbind waits for pages to come back
  * @captured: adopted from a capture's p2pmem/ files at boot
  *

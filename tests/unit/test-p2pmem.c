@@ -411,6 +411,13 @@ static void test_allocate_mmap(void **state)
 	p = dev(t, "0000:1a:00.0");
 	assert_int_equal(p2pdma_kernel_add_resource(k, p, 4, 0, 0), 0);
 	assert_int_equal(p2pdma_p2pmem_mmap(k, p, 4096, 0, P2PDMA_MMAP_SHARED, &u1), -ENOENT);
+	assert_int_equal(p2pdma_p2pmem_sysfs_read(k, p, "allocate", buf, sizeof(buf)), -ENOENT);
+	{
+		struct p2pdma_pool_info in;
+
+		assert_int_equal(p2pdma_p2pmem_pool_get_info(k, p, &in, sizeof(in)), 0);
+		assert_false(in.allocate_present);
+	}
 	p2pdma_kernel_shutdown(k);
 	p2pdma_topo_destroy(t);
 }
