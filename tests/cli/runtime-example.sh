@@ -49,12 +49,17 @@ for dir in "$FIX"/kernel/*/; do
 		# shellcheck disable=SC2086
 		LD_LIBRARY_PATH=$libdir "$tmp/p2p-query" -r "$root" "$p" $clients >"$tmp/out" 2>"$tmp/err" ||
 			{ bad "$name: p2p-query failed: $(head -2 "$tmp/err")"; continue; }
-		while read -r _ prov cli _ kname _ kdist; do
-			[ "$prov" = "$p" ] || continue
-			got=$(awk -v c="$cli" '$1 == c {print $4, $5}' "$tmp/out")
-			if [ "$got" = "$kname $kdist" ]; then ok
-			else bad "$name: $cli -> $p: kernel $kname $kdist, example '$got'"; fi
-		done < <(awk '$1 == "VERDICT"' "$dir/verdicts.txt")
+		# One awk per provider joins the kernel's lines with the example's
+		# answers ("VERDICT prov client _ name _ dist" / "client _ _ name
+		# dist"); the loop only counts.
+		while read -r verdict why; do
+			if [ "$verdict" = OK ]; then ok; else bad "$name: $why"; fi
+		done < <(awk -v p="$p" 'NR == FNR { got[$1] = $4 " " $5; next }
+			$1 == "VERDICT" && $2 == p {
+				want = $5 " " $7
+				if (($3 in got) && got[$3] == want) print "OK"
+				else print "BAD", $3 " -> " p ": kernel " want ", example '"'"'" got[$3] "'"'"'"
+			}' "$tmp/out" "$dir/verdicts.txt")
 	done
 	scenarios=$((scenarios + 1))
 	rm -rf "$root"
