@@ -63,6 +63,14 @@ count_meson() {
 		failed=$((failed + 1)); failures+=("$name: no test summary")
 		return
 	fi
+	# Why each skipped test skipped (meson prints the logs of failures only)
+	if [ "${skip:-0}" != 0 ] && [ -f "$dir/meson-logs/testlog.txt" ]; then
+		echo "check: $name: the skipped tests' output:"
+		awk '/^=+ [0-9]+\/[0-9]+ =+$/ { if (skipped) printf "%s", block; block = ""; skipped = 0 }
+			{ block = block "  | " $0 "\n" }
+			/^result:/ && (/77/ || /[Ss]kip/) { skipped = 1 }
+			END { if (skipped) printf "%s", block }' "$dir/meson-logs/testlog.txt" | head -60
+	fi
 	passed=$((passed + ok + ${xfail:-0}))
 	failed=$((failed + ${fail:-0} + ${tmo:-0} + ${upass:-0}))
 	skipped=$((skipped + ${skip:-0}))

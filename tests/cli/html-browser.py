@@ -50,7 +50,19 @@ def start(webdriver, Service, chrome, driver, profile, javascript):
         o.add_argument(f)
     if not javascript:
         o.add_experimental_option('prefs', {'profile.managed_default_content_settings.javascript': 2})
-    return webdriver.Chrome(service=Service(driver), options=o)
+    # chromedriver's own log beside the profile: when the browser cannot
+    # start, its tail says why (the skip prints it)
+    log = os.path.join(profile, 'chromedriver.log')
+    return webdriver.Chrome(service=Service(driver, service_args=['--verbose'], log_path=log),
+                            options=o)
+
+
+def driver_log_tail(profile, n=15):
+    try:
+        with open(os.path.join(profile, 'chromedriver.log'), errors='replace') as f:
+            return ''.join(f.readlines()[-n:])
+    except OSError as e:
+        return '(no chromedriver log: %s)\n' % e
 
 
 def cell_of(d, provider, client):
@@ -143,10 +155,13 @@ def main():
         print('report --html took %.2f s, %d bytes' % (time.time() - t, os.path.getsize(page)))
         for js in (True, False):
             t = time.time()
+            profile = tempfile.mkdtemp(dir=tmp)
             try:
-                d = start(webdriver, Service, chrome, driver, tempfile.mkdtemp(dir=tmp), js)
+                d = start(webdriver, Service, chrome, driver, profile, js)
             except Exception as e:  # the browser itself could not start
-                skip('Chromium cannot start: %s' % str(e).strip().splitlines()[0])
+                print("chromedriver's log, last lines:\n" + driver_log_tail(profile))
+                skip('Chromium cannot start after %.1f s: %s'
+                     % (time.time() - t, str(e).strip().splitlines()[0]))
             print('Chromium started in %.2f s (JavaScript %s)' % (time.time() - t, 'on' if js else 'off'))
             try:
                 if js:
