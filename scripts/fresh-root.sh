@@ -232,6 +232,11 @@ lap "root: $fresh$([ "$tmpfs" = 1 ] && echo ", in a tmpfs")"
 printf '%s\n' "$root_sources" >"$root/etc/apt/sources.list"
 rm -f "$root"/etc/apt/sources.list.d/*
 cat /etc/resolv.conf >"$root/etc/resolv.conf" 2>/dev/null
+# An installed Debian has /etc/hosts (the installer writes it); debootstrap
+# leaves none, and without it "localhost" does not resolve (Selenium
+# reaches chromedriver at localhost:PORT).
+[ -s "$root/etc/hosts" ] ||
+	printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
 # An apt proxy of this machine applies in the root too.
 apt-config dump 2>/dev/null | grep -iE '^Acquire::(http|https)::Proxy' >"$root/etc/apt/apt.conf.d/01proxy" ||
 	rm -f "$root/etc/apt/apt.conf.d/01proxy"

@@ -158,10 +158,17 @@ def main():
             profile = tempfile.mkdtemp(dir=tmp)
             try:
                 d = start(webdriver, Service, chrome, driver, profile, js)
-            except Exception as e:  # the browser itself could not start
+            except Exception as e:
+                why = str(e).strip().splitlines()[0]
                 print("chromedriver's log, last lines:\n" + driver_log_tail(profile))
-                skip('Chromium cannot start after %.1f s: %s'
-                     % (time.time() - t, str(e).strip().splitlines()[0]))
+                if 'Can not connect to the Service' in why:
+                    # chromedriver runs but cannot be reached: this machine's
+                    # setup, not a missing browser; not a reason to skip
+                    check(False, 'chromedriver started but is unreachable at localhost after '
+                          '%.1f s (does "localhost" resolve? /etc/hosts): %s' % (time.time() - t, why))
+                    break
+                # the browser itself could not start
+                skip('Chromium cannot start after %.1f s: %s' % (time.time() - t, why))
             print('Chromium started in %.2f s (JavaScript %s)' % (time.time() - t, 'on' if js else 'off'))
             try:
                 if js:
