@@ -13,61 +13,7 @@
 
 #include "fixtures.h"
 #include "dma-private.h"
-
-static struct p2pdma_ctx *ctx;
-
-/* A bundled machine booted under @release, with @def as default domain
- * (-1: the machine's own). */
-static struct p2pdma_kernel *boot(const char *example, const char *release, int def)
-{
-	struct p2pdma_topo *t;
-	struct p2pdma_policy *pol;
-	struct p2pdma_kernel *k;
-
-	assert_int_equal(p2pdma_topo_load_example(ctx, example, &t), 0);
-	assert_int_equal(p2pdma_policy_from_machine(ctx, t, &pol), 0);
-	assert_int_equal(p2pdma_policy_set_kernel(pol, release), 0);
-	assert_int_equal(p2pdma_kernel_boot(ctx, t, pol, &k), 0);
-	p2pdma_policy_destroy(pol);
-	p2pdma_topo_destroy(t);
-	if (def >= 0)
-		assert_int_equal(p2pdma_dma_set_default_domain(k, (enum p2pdma_domain_type)def), 0);
-	return k;
-}
-
-static const struct p2pdma_dev *dev(struct p2pdma_kernel *k, const char *bdf)
-{
-	const struct p2pdma_dev *d = p2pdma_topo_find(p2pdma_kernel_topo(k), bdf);
-
-	assert_non_null(d);
-	return d;
-}
-
-static uint64_t bar(struct p2pdma_kernel *k, const char *bdf, int b)
-{
-	return dev(k, bdf)->bars[b].cpu;
-}
-
-static size_t log_has(struct p2pdma_kernel *k, const char *text)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < p2pdma_kernel_log_count(k); i++)
-		n += strstr(p2pdma_kernel_log_entry(k, i, NULL, NULL), text) != NULL;
-	return n;
-}
-
-static struct p2pdma_provider *provider(struct p2pdma_kernel *k, const char *bdf, int b)
-{
-	struct p2pdma_provider *p;
-	const struct p2pdma_dev *d = dev(k, bdf);
-
-	if (!p2pdma_kernel_driver(k, d))
-		assert_int_equal(p2pdma_kernel_bind(k, d, "test"), 0);
-	assert_int_equal(p2pdma_kernel_p2pdma_init(k, d), 0);
-	assert_int_equal(p2pdma_kernel_provider(k, d, b, &p), 0);
-	return p;
-}
+#include "model-test.h"
 
 /* IOVAs reserved in a DMA domain besides the PCI windows. */
 static size_t iovas_in_use(struct p2pdma_kernel *k, const char *bdf)

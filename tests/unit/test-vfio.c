@@ -16,42 +16,7 @@
 
 #include "fixtures.h"
 #include "vfio-private.h"
-
-static struct p2pdma_ctx *ctx;
-
-static struct p2pdma_kernel *boot(const char *example, const char *release, int def)
-{
-	struct p2pdma_topo *t;
-	struct p2pdma_policy *pol;
-	struct p2pdma_kernel *k;
-
-	assert_int_equal(p2pdma_topo_load_example(ctx, example, &t), 0);
-	assert_int_equal(p2pdma_policy_from_machine(ctx, t, &pol), 0);
-	assert_int_equal(p2pdma_policy_set_kernel(pol, release), 0);
-	assert_int_equal(p2pdma_kernel_boot(ctx, t, pol, &k), 0);
-	p2pdma_policy_destroy(pol);
-	p2pdma_topo_destroy(t);
-	if (def >= 0)
-		assert_int_equal(p2pdma_dma_set_default_domain(k, (enum p2pdma_domain_type)def), 0);
-	return k;
-}
-
-static const struct p2pdma_dev *dev(struct p2pdma_kernel *k, const char *bdf)
-{
-	const struct p2pdma_dev *d = p2pdma_topo_find(p2pdma_kernel_topo(k), bdf);
-
-	assert_non_null(d);
-	return d;
-}
-
-static size_t log_has(struct p2pdma_kernel *k, const char *text)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < p2pdma_kernel_log_count(k); i++)
-		n += strstr(p2pdma_kernel_log_entry(k, i, NULL, NULL), text) != NULL;
-	return n;
-}
+#include "model-test.h"
 
 /* Bind vfio-pci (after the captured driver) and open. */
 static struct p2pdma_vfio_dev *vfio(struct p2pdma_kernel *k, const char *bdf,
