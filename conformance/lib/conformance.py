@@ -546,43 +546,11 @@ def lookup_kernel_check(kernel, p2pmem, label, failures):
     return {"n": len(kernel["lookups"]), "misses": misses}
 
 
-_LOOKUP_REPLAY = {}
-
-
 def lookup_replay_binary(binary, out=None):
-    """Build conformance/lib/lookup-replay.c against the library next to our
-    CLI (BUILD/cli/p2pdma -> BUILD/lib), once per process (run.sh builds it
-    once per run and passes it in P2PDMA_LOOKUP_REPLAY); None if it cannot be
-    built (then the lookup comparison is reported as skipped)."""
-    if out is None and os.environ.get("P2PDMA_LOOKUP_REPLAY"):
-        return os.environ["P2PDMA_LOOKUP_REPLAY"]
-    if binary in _LOOKUP_REPLAY:
-        return _LOOKUP_REPLAY[binary]
-    here = os.path.dirname(os.path.abspath(__file__))
-    src = os.path.join(here, "lookup-replay.c")
-    inc = os.path.join(here, "..", "..", "include")
-    lib = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(binary))), "lib")
-    if out is None:
-        out = os.path.join(tempfile.mkdtemp(prefix="p2plookup."), "lookup-replay")
-        import atexit
-        atexit.register(shutil.rmtree, os.path.dirname(out), True)
-    res = None
-    # a sanitizer build's library links without the sanitizer runtime but
-    # then refuses to run: a program counts only if it starts (usage, exit 2)
-    for extra in ([], ["-fsanitize=address,undefined"]):
-        cmd = [os.environ.get("CC", "cc"), "-std=c11", "-O1", "-I", inc, "-o", out, src] + extra + \
-              ["-L", lib, "-lp2pdma", "-Wl,-rpath," + lib]
-        try:
-            if subprocess.run(cmd, capture_output=True, timeout=120).returncode != 0:
-                continue
-            t = subprocess.run([out], capture_output=True, text=True, timeout=60)
-            if t.returncode == 2 and "usage: lookup-replay" in t.stderr:
-                res = out
-                break
-        except (OSError, subprocess.TimeoutExpired):
-            break
-    _LOOKUP_REPLAY[binary] = res
-    return res
+    """lookup-replay.c built for BINARY's library (guestchecks.replay_binary);
+    None if it cannot be built (then the lookup comparison is reported as
+    skipped)."""
+    return guestchecks.replay_binary("lookup-replay", binary, "P2PDMA_LOOKUP_REPLAY", out)
 
 
 def lookup_tool_check(gold, kernel, binary, label, failures):

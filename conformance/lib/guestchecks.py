@@ -466,21 +466,22 @@ def vfio_check(gold, kernel, binary, label, failures):
 _REPLAY = {}
 
 
-def nvmet_replay_binary(binary, out=None):
-    """Build conformance/lib/nvmet-replay.c against the library next to our
-    CLI (BUILD/cli/p2pdma -> BUILD/lib) into OUT, or once per process into a
-    temporary directory (P2PDMA_NVMET_REPLAY names one run.sh built); None if
-    it cannot be built."""
-    if out is None and os.environ.get("P2PDMA_NVMET_REPLAY"):
-        return os.environ["P2PDMA_NVMET_REPLAY"]
-    if out is None and binary in _REPLAY:
-        return _REPLAY[binary]
+def replay_binary(name, binary, env_var, out=None):
+    """Build conformance/lib/NAME.c (a replay program: lookup-replay,
+    nvmet-replay) against the library next to our CLI (BUILD/cli/p2pdma ->
+    BUILD/lib) into OUT, or once per process into a temporary directory
+    (run.sh builds each once per run and names it in ENV_VAR); None if it
+    cannot be built."""
+    if out is None and os.environ.get(env_var):
+        return os.environ[env_var]
+    if out is None and (name, binary) in _REPLAY:
+        return _REPLAY[(name, binary)]
     here = os.path.dirname(os.path.abspath(__file__))
-    src = os.path.join(here, "nvmet-replay.c")
+    src = os.path.join(here, name + ".c")
     inc = os.path.join(here, "..", "..", "include")
     lib = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(binary))), "lib")
     if out is None:
-        out = os.path.join(tempfile.mkdtemp(prefix="p2pnvmet."), "nvmet-replay")
+        out = os.path.join(tempfile.mkdtemp(prefix="p2p%s." % name), name)
         import atexit
         atexit.register(shutil.rmtree, os.path.dirname(out), True)
     res = None
@@ -493,13 +494,18 @@ def nvmet_replay_binary(binary, out=None):
             if subprocess.run(cmd, capture_output=True, timeout=120).returncode != 0:
                 continue
             t = subprocess.run([out], capture_output=True, text=True, timeout=60)
-            if t.returncode == 2 and "usage: nvmet-replay" in t.stderr:
+            if t.returncode == 2 and ("usage: " + name) in t.stderr:
                 res = out
                 break
         except (OSError, subprocess.TimeoutExpired):
             break
-    _REPLAY[binary] = res
+    _REPLAY[(name, binary)] = res
     return res
+
+
+def nvmet_replay_binary(binary, out=None):
+    """nvmet-replay.c built for BINARY's library (replay_binary)."""
+    return replay_binary("nvmet-replay", binary, "P2PDMA_NVMET_REPLAY", out)
 
 
 def tool_checks(gold, kernel, binary, label, failures):
