@@ -575,6 +575,17 @@ static void function_reset(struct p2pdma_vfio_dev *v)
 		v->power = P2PDMA_PCI_D0;
 }
 
+/* A function reset under memory_lock, as FLR and VFIO_DEVICE_RESET do it:
+ * revoke, reset, then un-revoke if memory decode is still on. */
+static void revoke_reset_restore(struct p2pdma_vfio_dev *v)
+{
+	dma_buf_move(v, true);
+	function_reset(v);
+	sync_decode(v);
+	if (mem_enabled(v))
+		dma_buf_move(v, false);
+}
+
 P2PDMA_EXPORT int p2pdma_vfio_initiate_flr(struct p2pdma_vfio_dev *v, bool af)
 {
 	if (resv_unheld(v, "vfio_exp_config_write(FLR)"))
@@ -588,11 +599,7 @@ P2PDMA_EXPORT int p2pdma_vfio_initiate_flr(struct p2pdma_vfio_dev *v, bool af)
 		     af ? "AF" : "DevCtl");
 		return 0;
 	}
-	dma_buf_move(v, true);
-	function_reset(v);
-	sync_decode(v);
-	if (mem_enabled(v))
-		dma_buf_move(v, false);
+	revoke_reset_restore(v);
 	pthread_mutex_unlock(&v->memory_lock);
 	return 0;
 }
@@ -611,11 +618,7 @@ P2PDMA_EXPORT int p2pdma_vfio_reset(struct p2pdma_vfio_dev *v)
 	}
 	/* The ioctl brings the device to D0 first, then revokes. */
 	v->power = P2PDMA_PCI_D0;
-	dma_buf_move(v, true);
-	function_reset(v);
-	sync_decode(v);
-	if (mem_enabled(v))
-		dma_buf_move(v, false);
+	revoke_reset_restore(v);
 	pthread_mutex_unlock(&v->memory_lock);
 	return 0;
 }
