@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # fresh-root.sh - the README's two commands on a fresh Debian 12 (bookworm),
-# as CI proof (.ci/run runs it after scripts/check.sh).
+# as CI proof (.ci/run runs it, then the conformance phase on this machine).
 #
 #   1. a minimal Debian 12 root (debootstrap --variant=minbase) from the
 #      Debian mirror named in this machine's own apt sources; cached as a
