@@ -3,8 +3,8 @@
  * model-test.h - what the tests of the model layers (DMA, dma-buf, VFIO)
  * share: a bundled machine booted as a modelled kernel, its functions and
  * BARs by address, a count of its log lines, a bound provider. Include it
- * after <cmocka.h>, "fixtures.h" and the layer's private header; the test's
- * setup sets @ctx (fixture_ctx()).
+ * after <cmocka.h>, "fixtures.h" and the layer's private header, and run the
+ * tests with model_setup() and model_teardown() (they make and free @ctx).
  */
 #ifndef P2PDMA_TEST_MODEL_TEST_H
 #define P2PDMA_TEST_MODEL_TEST_H
@@ -16,6 +16,21 @@
 #include "dma-private.h"
 
 static struct p2pdma_ctx *ctx;
+
+/* cmocka group setup and teardown: the context every test uses. */
+static inline int model_setup(void **state)
+{
+	(void)state;
+	ctx = fixture_ctx();
+	return 0;
+}
+
+static inline int model_teardown(void **state)
+{
+	(void)state;
+	p2pdma_ctx_destroy(ctx);
+	return 0;
+}
 
 /* A bundled machine booted under @release, with @def as default domain
  * (-1: the machine's own). */

@@ -546,20 +546,6 @@ static void test_allocation_failure_at_every_site_is_clean(void **state)
 	print_message("# %lu allocation sites failed in turn\n", calls);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	ctx = fixture_ctx();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	p2pdma_ctx_destroy(ctx);
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -583,5 +569,5 @@ int main(void)
 		cmocka_unit_test(test_allocation_failure_at_every_site_is_clean),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, model_setup, model_teardown);
 }

@@ -1195,20 +1195,6 @@ static void test_threads_map_while_the_exporter_revokes(void **state)
 	p2pdma_kernel_shutdown(k);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	ctx = fixture_ctx();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	p2pdma_ctx_destroy(ctx);
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1240,5 +1226,5 @@ int main(void)
 		cmocka_unit_test(test_threads_map_while_the_exporter_revokes),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, model_setup, model_teardown);
 }

@@ -870,20 +870,6 @@ static void test_real_open_says_why_there_is_no_device(void **state)
 	free(root);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	ctx = fixture_ctx();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	p2pdma_ctx_destroy(ctx);
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -916,5 +902,5 @@ int main(void)
 		cmocka_unit_test(test_real_open_says_why_there_is_no_device),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, model_setup, model_teardown);
 }
