@@ -504,6 +504,8 @@ P2PDMA_EXPORT int p2pdma_vfio_region_size(const struct p2pdma_vfio_dev *v, unsig
 
 /* --- the revoke triggers (§5.6) --- */
 
+/* With memory_lock held: 0 if the device is open, else -EBADF with the
+ * lock dropped. */
 static int need_open(struct p2pdma_vfio_dev *v)
 {
 	if (v->open_count)
@@ -512,13 +514,25 @@ static int need_open(struct p2pdma_vfio_dev *v)
 	return p2pdma_err(v->sys->ctx, -EBADF, "%s: the VFIO device is not open", v->pdev->name);
 }
 
-P2PDMA_EXPORT int p2pdma_vfio_write_command(struct p2pdma_vfio_dev *v, uint16_t cmd)
+/*
+ * The entry of a trigger called as @what: the caller must not hold the
+ * reservation lock (-EDEADLK), then memory_lock is taken and the device
+ * must be open. 0 with memory_lock held, or a negative errno without it.
+ */
+static int lock_open(struct p2pdma_vfio_dev *v, const char *what)
 {
-	if (resv_unheld(v, "vfio_pci_write_config(PCI_COMMAND)"))
+	if (resv_unheld(v, what))
 		return -EDEADLK;
 	pthread_mutex_lock(&v->memory_lock);
-	if (need_open(v))
-		return -EBADF;
+	return need_open(v);
+}
+
+P2PDMA_EXPORT int p2pdma_vfio_write_command(struct p2pdma_vfio_dev *v, uint16_t cmd)
+{
+	int rc = lock_open(v, "vfio_pci_write_config(PCI_COMMAND)");
+
+	if (rc)
+		return rc;
 	if (!(cmd & PCI_COMMAND_MEMORY))
 		dma_buf_move(v, true);	/* zap the BAR mmaps and revoke */
 	v->cmd = cmd;
@@ -588,11 +602,10 @@ static void revoke_reset_restore(struct p2pdma_vfio_dev *v)
 
 P2PDMA_EXPORT int p2pdma_vfio_initiate_flr(struct p2pdma_vfio_dev *v, bool af)
 {
-	if (resv_unheld(v, "vfio_exp_config_write(FLR)"))
-		return -EDEADLK;
-	pthread_mutex_lock(&v->memory_lock);
-	if (need_open(v))
-		return -EBADF;
+	int rc = lock_open(v, "vfio_exp_config_write(FLR)");
+
+	if (rc)
+		return rc;
 	if (!v->reset_works) {
 		pthread_mutex_unlock(&v->memory_lock);
 		vlog(v, "%s initiate-FLR written: the device has no FLR capability, nothing happens",
@@ -606,11 +619,10 @@ P2PDMA_EXPORT int p2pdma_vfio_initiate_flr(struct p2pdma_vfio_dev *v, bool af)
 
 P2PDMA_EXPORT int p2pdma_vfio_reset(struct p2pdma_vfio_dev *v)
 {
-	if (resv_unheld(v, "VFIO_DEVICE_RESET"))
-		return -EDEADLK;
-	pthread_mutex_lock(&v->memory_lock);
-	if (need_open(v))
-		return -EBADF;
+	int rc = lock_open(v, "VFIO_DEVICE_RESET");
+
+	if (rc)
+		return rc;
 	if (!v->reset_works) {
 		pthread_mutex_unlock(&v->memory_lock);
 		return p2pdma_err(v->sys->ctx, -EINVAL, "VFIO_DEVICE_RESET %s: no function reset",
@@ -672,11 +684,10 @@ P2PDMA_EXPORT int p2pdma_vfio_hot_reset(struct p2pdma_vfio_dev *v)
 
 P2PDMA_EXPORT int p2pdma_vfio_low_power_entry(struct p2pdma_vfio_dev *v, bool wakeup)
 {
-	if (resv_unheld(v, "VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY"))
-		return -EDEADLK;
-	pthread_mutex_lock(&v->memory_lock);
-	if (need_open(v))
-		return -EBADF;
+	int rc = lock_open(v, "VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY");
+
+	if (rc)
+		return rc;
 	dma_buf_move(v, true);	/* before the engaged check, as the kernel */
 	if (v->pm_engaged) {
 		pthread_mutex_unlock(&v->memory_lock);
@@ -693,11 +704,10 @@ P2PDMA_EXPORT int p2pdma_vfio_low_power_entry(struct p2pdma_vfio_dev *v, bool wa
 
 P2PDMA_EXPORT int p2pdma_vfio_low_power_exit(struct p2pdma_vfio_dev *v)
 {
-	if (resv_unheld(v, "VFIO_DEVICE_FEATURE_LOW_POWER_EXIT"))
-		return -EDEADLK;
-	pthread_mutex_lock(&v->memory_lock);
-	if (need_open(v))
-		return -EBADF;
+	int rc = lock_open(v, "VFIO_DEVICE_FEATURE_LOW_POWER_EXIT");
+
+	if (rc)
+		return rc;
 	v->pm_engaged = false;
 	v->power = P2PDMA_PCI_D0;
 	sync_decode(v);
