@@ -56,9 +56,6 @@ static inline const char *cli_plural(unsigned long long n)
 	return n == 1 ? "" : "s";
 }
 
-/* A size in binary units, whole or to one decimal: "16 MiB", "1.5 GiB". */
-const char *cli_human_size(uint64_t v, char *buf, size_t len);
-
 /* A command's getopt found an unknown option: its help on stderr, or a
  * JSON error under --json. Returns 2. */
 int cli_bad_option(char **argv, const char *help);

@@ -115,7 +115,7 @@ int cmd_p2pmem(struct cli *cli, int argc, char **argv)
 			snprintf(model, sizeof(model), "no pool (the topology was read before the driver registered it?)");
 		else if (!have_range)
 			snprintf(model, sizeof(model), "pool of %s in no memory BAR that fits",
-				 cli_human_size(pi.size, b1, sizeof(b1)));
+				 p2pdma_human_size(pi.size, b1, sizeof(b1)));
 		else
 			snprintf(model, sizeof(model), "pool at BAR %d %#" PRIx64 "-%#" PRIx64 " (BAR inferred), %saligned to 2 MiB",
 				 ri.bar, ri.cpu, ri.cpu + ri.size - 1, aligned ? "" : "NOT ");
@@ -131,8 +131,8 @@ int cmd_p2pmem(struct cli *cli, int argc, char **argv)
 				"agree", agree));
 		} else {
 			fprintf(cli->out, "  %s (%s)  size %s  available %s  published %d  allocate %s\n",
-				bdf, drv ? drv : "no driver", cli_human_size(live.size, b1, sizeof(b1)),
-				cli_human_size(live.available, b2, sizeof(b2)), live.published,
+				bdf, drv ? drv : "no driver", p2pdma_human_size(live.size, b1, sizeof(b1)),
+				p2pdma_human_size(live.available, b2, sizeof(b2)), live.published,
 				live.allocate ? "yes" : "no");
 			fprintf(cli->out, "      model: %s; figures %s\n", model,
 				agree ? "agree" : "DIFFER (memory allocated or freed since the topology was read?)");

@@ -234,8 +234,8 @@ static void list_text(struct providers *p)
 		else
 			fprintf(out, "  %-28s %s, %s free%s%s\n",
 				cli_dev_label(p->rank[i].dev, lbl, sizeof(lbl)),
-				cli_human_size(in.p2pmem.size, h1, sizeof(h1)),
-				cli_human_size(in.p2pmem.available, h2, sizeof(h2)),
+				p2pdma_human_size(in.p2pmem.size, h1, sizeof(h1)),
+				p2pdma_human_size(in.p2pmem.available, h2, sizeof(h2)),
 				in.device_name ? "  " : "", in.device_name ? in.device_name : "");
 	}
 	fprintf(out, "give CLIENTs to rank them: p2pdma providers CLIENT [CLIENT...]\n");

@@ -140,20 +140,3 @@ int cli_bad_option(char **argv, const char *help)
 	fputs(help, stderr);
 	return 2;
 }
-
-const char *cli_human_size(uint64_t v, char *buf, size_t len)
-{
-	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double d = (double)v;
-	unsigned int u = 0;
-
-	while (d >= 1024 && u < 4) {
-		d /= 1024;
-		u++;
-	}
-	if (d == (double)(uint64_t)d)
-		snprintf(buf, len, "%.0f %s", d, unit[u]);
-	else
-		snprintf(buf, len, "%.1f %s", d, unit[u]);
-	return buf;
-}

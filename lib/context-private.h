@@ -55,7 +55,4 @@ unsigned long p2pdma_alloc_calls(const struct p2pdma_ctx *ctx);
 void p2pdma_log(struct p2pdma_ctx *ctx, int level, const char *fmt, ...)
 	P2PDMA_PRINTF(3, 4);
 
-/* A size in binary units, whole or to one decimal: "16 MiB", "1.5 GiB". */
-const char *p2pdma_human_size(uint64_t v, char *buf, size_t len);
-
 #endif

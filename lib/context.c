@@ -166,7 +166,7 @@ char *p2pdma_strdup(const char *s)
 	return d;
 }
 
-const char *p2pdma_human_size(uint64_t v, char *buf, size_t len)
+P2PDMA_EXPORT const char *p2pdma_human_size(uint64_t v, char *buf, size_t len)
 {
 	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
 	double d = (double)v;

@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -101,6 +102,18 @@ const char *p2pdma_ctx_get_param(const struct p2pdma_ctx *ctx,
  * Return: e.g. "0.1.0".
  */
 const char *p2pdma_version(void);
+
+/**
+ * p2pdma_human_size() - a byte count as the library's messages write it
+ * @v: bytes
+ * @buf: where to write
+ * @len: size of @buf (16 bytes hold any value)
+ *
+ * Binary units, whole or to one decimal: "16 MiB", "1.5 GiB", "512 B".
+ *
+ * Return: @buf.
+ */
+const char *p2pdma_human_size(uint64_t v, char *buf, size_t len);
 
 #ifdef __cplusplus
 }
