@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "dma-private.h"
@@ -87,6 +88,43 @@ static inline struct p2pdma_provider *provider(struct p2pdma_kernel *k, const ch
 	assert_int_equal(p2pdma_kernel_p2pdma_init(k, d), 0);
 	assert_int_equal(p2pdma_kernel_provider(k, d, b, &p), 0);
 	return p;
+}
+
+/*
+ * Fail each allocation site of @scenario in turn ("fault.alloc" = n), each
+ * time on a fresh kernel from @fresh: the failure must be an error, never a
+ * crash or a leak (ASan), and with injection off the scenario then succeeds
+ * on the same kernel and @after (may be NULL) holds. Returns the number of
+ * sites, which must be more than ten.
+ */
+static inline unsigned long alloc_fault_sweep(struct p2pdma_kernel *(*fresh)(void),
+					      int (*scenario)(struct p2pdma_kernel *),
+					      void (*after)(struct p2pdma_kernel *))
+{
+	struct p2pdma_kernel *k = fresh();
+	unsigned long calls, n;
+	char num[32];
+
+	/* Count the sites on a fresh kernel, then fail each in turn. */
+	p2pdma_ctx_set_param(ctx, "fault.alloc", "0");
+	assert_int_equal(scenario(k), 0);
+	calls = p2pdma_alloc_calls(ctx);
+	p2pdma_kernel_shutdown(k);
+	assert_true(calls > 10);
+	for (n = 1; n <= calls; n++) {
+		k = fresh();
+		snprintf(num, sizeof(num), "%lu", n);
+		p2pdma_ctx_set_param(ctx, "fault.alloc", num);
+		(void)scenario(k);
+		p2pdma_ctx_set_param(ctx, "fault.alloc", "0");
+		/* After the failure the layer works again. */
+		assert_int_equal(scenario(k), 0);
+		if (after)
+			after(k);
+		p2pdma_kernel_shutdown(k);
+	}
+	print_message("# %lu allocation sites failed in turn\n", calls);
+	return calls;
 }
 
 #endif

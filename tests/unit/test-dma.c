@@ -508,42 +508,20 @@ static int alloc_scenario(struct p2pdma_kernel *k)
 	return first;
 }
 
-static void test_allocation_failure_at_every_site_is_clean(void **state)
+/* The machine of alloc_scenario(), its providers bound outside the run. */
+static struct p2pdma_kernel *alloc_machine(void)
 {
 	struct p2pdma_kernel *k = boot("xeon-8gpu", "6.19", P2PDMA_DOMAIN_DMA);
-	unsigned long calls, n;
-	char num[32];
 
+	provider(k, "aa:00.0", 1);
+	provider(k, "18:00.0", 1);
+	return k;
+}
+
+static void test_allocation_failure_at_every_site_is_clean(void **state)
+{
 	(void)state;
-	/* Bind the providers outside the counted run. */
-	provider(k, "aa:00.0", 1);
-	provider(k, "18:00.0", 1);
-	p2pdma_ctx_set_param(ctx, "fault.alloc", "0");
-	assert_int_equal(alloc_scenario(k), 0);
-	p2pdma_kernel_shutdown(k);
-	/* Count the sites on a fresh kernel, then fail each in turn. */
-	k = boot("xeon-8gpu", "6.19", P2PDMA_DOMAIN_DMA);
-	provider(k, "aa:00.0", 1);
-	provider(k, "18:00.0", 1);
-	p2pdma_ctx_set_param(ctx, "fault.alloc", "0");
-	assert_int_equal(alloc_scenario(k), 0);
-	calls = p2pdma_alloc_calls(ctx);
-	p2pdma_kernel_shutdown(k);
-	assert_true(calls > 10);
-	for (n = 1; n <= calls; n++) {
-		k = boot("xeon-8gpu", "6.19", P2PDMA_DOMAIN_DMA);
-		provider(k, "aa:00.0", 1);
-		provider(k, "18:00.0", 1);
-		snprintf(num, sizeof(num), "%lu", n);
-		p2pdma_ctx_set_param(ctx, "fault.alloc", num);
-		/* Every failure is an error, never a crash or a leak. */
-		(void)alloc_scenario(k);
-		p2pdma_ctx_set_param(ctx, "fault.alloc", "0");
-		/* After the failure the layer works again. */
-		assert_int_equal(alloc_scenario(k), 0);
-		p2pdma_kernel_shutdown(k);
-	}
-	print_message("# %lu allocation sites failed in turn\n", calls);
+	alloc_fault_sweep(alloc_machine, alloc_scenario, NULL);
 }
 
 int main(void)

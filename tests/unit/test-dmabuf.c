@@ -1054,32 +1054,25 @@ out:
 	return ret;
 }
 
+/* The machine of dmabuf_scenario(), its provider bound outside the run. */
+static struct p2pdma_kernel *dmabuf_machine(void)
+{
+	struct p2pdma_kernel *k = boot("xeon-8gpu", "6.19", P2PDMA_DOMAIN_DMA);
+
+	provider(k, "aa:00.0", 1);
+	return k;
+}
+
+/* No dma-buf outlives the scenario, failed or not. */
+static void no_dmabuf_left(struct p2pdma_kernel *k)
+{
+	assert_int_equal(p2pdma_kernel_num_dmabufs(k), 0);
+}
+
 static void test_allocation_failure_at_every_site_is_clean(void **state)
 {
-	struct p2pdma_kernel *k;
-	unsigned long calls, n;
-	char num[32];
-
 	(void)state;
-	k = boot("xeon-8gpu", "6.19", P2PDMA_DOMAIN_DMA);
-	provider(k, "aa:00.0", 1);
-	p2pdma_ctx_set_param(ctx, "fault.alloc", "0");
-	assert_int_equal(dmabuf_scenario(k), 0);
-	calls = p2pdma_alloc_calls(ctx);
-	p2pdma_kernel_shutdown(k);
-	assert_true(calls > 10);
-	for (n = 1; n <= calls; n++) {
-		k = boot("xeon-8gpu", "6.19", P2PDMA_DOMAIN_DMA);
-		provider(k, "aa:00.0", 1);
-		snprintf(num, sizeof(num), "%lu", n);
-		p2pdma_ctx_set_param(ctx, "fault.alloc", num);
-		(void)dmabuf_scenario(k);
-		p2pdma_ctx_set_param(ctx, "fault.alloc", "0");
-		assert_int_equal(dmabuf_scenario(k), 0);
-		assert_int_equal(p2pdma_kernel_num_dmabufs(k), 0);
-		p2pdma_kernel_shutdown(k);
-	}
-	print_message("# %lu allocation sites failed in turn\n", calls);
+	alloc_fault_sweep(dmabuf_machine, dmabuf_scenario, no_dmabuf_left);
 }
 
 /* --- threads: importers map and unmap while the exporter revokes --- */
